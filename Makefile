@@ -1,0 +1,101 @@
+# buzzlite build. `make` builds build/buzzlite.so; `make test` runs every test
+# (normal build, then the same suite under ASan+UBSan); `make demo` runs the
+# sample job; `make deps` installs what is missing. One explicit rule per
+# artefact family; modules are folders under src/ with a one-way dependency
+# order declared below.
+
+SAN ?= 0
+ifeq ($(SAN),1)
+B ?= build-asan
+OPT = -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+else
+B ?= build
+OPT = -O2 -g
+endif
+
+CC ?= cc
+CPPFLAGS = -D_GNU_SOURCE -Isrc -Iinclude -I/usr/include/cjson
+CFLAGS = -std=c11 $(OPT) -Wall -Wextra -Werror -fPIC -fvisibility=hidden -pthread
+LDFLAGS_SAN = $(if $(filter 1,$(SAN)),-fsanitize=address$(,)undefined,)
+, := ,
+LIBS = -lzstd -lsnappy -lz -llz4 -lbrotlidec -lcjson -lcurl -lssl -lcrypto -lexpat -lhiredis -lpthread -lm
+
+# Modules, and what each may depend on (itself first, then its dependencies,
+# in link order).
+MODULES = common codec parquet aws redis wire plan exec
+DEPS_common  = common
+DEPS_codec   = codec common
+DEPS_parquet = parquet codec common
+DEPS_aws     = aws common
+DEPS_redis   = redis common
+DEPS_wire    = wire common
+DEPS_plan    = plan parquet codec common
+DEPS_exec    = exec plan wire aws redis parquet codec common
+
+mod_srcs = $(wildcard src/$(1)/*.c src/$(1)/*/*.c)
+mod_objs = $(patsubst %.c,$(B)/obj/%.o,$(call mod_srcs,$(1)))
+mod_lib  = $(B)/lib/libbz_$(1).a
+dep_libs = $(foreach m,$(DEPS_$(1)),$(call mod_lib,$(m)))
+
+ALL_LIBS = $(call dep_libs,exec)
+EXT_SRCS = $(wildcard ext/*.c)
+EXT_OBJS = $(patsubst %.c,$(B)/obj/%.o,$(EXT_SRCS))
+UNIT_SRCS = $(wildcard tests/unit/*/test_*.c)
+UNIT_BINS = $(patsubst tests/unit/%.c,$(B)/tests/%,$(UNIT_SRCS))
+
+.PHONY: all lib ext unit test test-fast demo deps fuzz clean stack-up stack-down stack-env bench
+all: $(B)/buzzlite.so
+
+ext: $(B)/buzzlite.so
+unit: $(UNIT_BINS)
+
+$(B)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -MMD -MP -c $< -o $@
+
+define MODULE_RULES
+$(call mod_lib,$(1)): $(call mod_objs,$(1))
+	@mkdir -p $$(dir $$@)
+	@rm -f $$@
+	ar rcs $$@ $$^
+endef
+$(foreach m,$(MODULES),$(eval $(call MODULE_RULES,$(m))))
+
+$(B)/buzzlite.so: $(EXT_OBJS) $(ALL_LIBS)
+	$(CC) -shared $(CFLAGS) -o $@ $(EXT_OBJS) -Wl,--start-group $(ALL_LIBS) -Wl,--end-group $(LIBS)
+
+# Unit tests: tests/unit/<module>/test_x.c links only that module's libraries.
+define UNIT_RULE
+$(B)/tests/$(1)/%: tests/unit/$(1)/%.c $(call dep_libs,$(1))
+	@mkdir -p $$(dir $$@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -Itests/unit -o $$@ $$< $(call dep_libs,$(1)) $(LIBS)
+endef
+$(foreach m,$(MODULES),$(eval $(call UNIT_RULE,$(m))))
+
+deps:
+	@scripts/deps.sh
+
+test: deps
+	@scripts/test.sh
+
+# One pass of the suite against one build directory (used by scripts/test.sh).
+test-fast: all unit
+	@tests/run.sh $(B)
+
+demo: deps all
+	@scripts/demo.sh $(B)
+
+fuzz:
+	@scripts/fuzz.sh 60
+
+stack-up:
+	@tests/stack.sh up
+stack-down:
+	@tests/stack.sh down
+stack-env:
+	@tests/stack.sh env
+
+clean:
+	rm -rf build build-asan
+
+-include $(shell find $(B)/obj -name '*.d' 2>/dev/null)

@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# `make test`: build and run the whole suite twice, normally and under
+# ASan+UBSan, and close with the combined "N passed, N failed".
+set -uo pipefail
+cd "$(dirname "$0")/.."
+J=$(nproc 2>/dev/null || echo 2)
+total_pass=0
+total_fail=0
+for san in 0 1; do
+    B=build
+    [ $san = 1 ] && B=build-asan
+    echo "== building $B"
+    if ! make -s -j"$J" SAN=$san all unit >"/tmp/buzzlite-make-$san.log" 2>&1; then
+        cat "/tmp/buzzlite-make-$san.log"
+        echo "build failed: $B"
+        total_fail=$((total_fail + 1))
+        continue
+    fi
+    # the fuzz smoke run and lambda packaging are part of the normal pass only
+    echo "== running tests against $B"
+    out=$(tests/run.sh "$B" | tee /dev/stderr | tail -n 1)
+    p=$(echo "$out" | sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\1/p')
+    f=$(echo "$out" | sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\2/p')
+    total_pass=$((total_pass + ${p:-0}))
+    total_fail=$((total_fail + ${f:-1}))
+done
+echo "$total_pass passed, $total_fail failed"
+[ "$total_fail" = 0 ]

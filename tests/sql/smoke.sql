@@ -1,0 +1,2 @@
+-- The extension loads and answers.
+SELECT 'version', buzzlite_version() IS NOT NULL;

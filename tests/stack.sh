@@ -1,0 +1,94 @@
+#!/usr/bin/env bash
+# The one test-stack script: starts the real components buzzlite talks to on
+# free loopback ports, and stops exactly the processes it started.
+#
+#   tests/stack.sh up      start every service (or those in $BZ_STACK_SERVICES)
+#   tests/stack.sh env     print `export` lines pointing buzzlite at them
+#   tests/stack.sh down    stop what `up` started (pids recorded in the state dir)
+#
+# State (pids, ports, data, logs) lives in $BZ_STACK_DIR (default build/stack).
+# Each service has three functions below: <svc>_start, <svc>_ready, <svc>_env.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+DIR=${BZ_STACK_DIR:-$ROOT/build/stack}
+SERVICES=${BZ_STACK_SERVICES:-redis}
+mkdir -p "$DIR"
+
+free_port() {
+    /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+
+wait_port() { # port seconds
+    local i
+    for ((i = 0; i < $2 * 10; i++)); do
+        (exec 3<>/dev/tcp/127.0.0.1/"$1") 2>/dev/null && return 0
+        sleep 0.1
+    done
+    return 1
+}
+
+# Start a background process for service $1 and record its pid; the rest of
+# the arguments are the command. Its output goes to $DIR/$1.log.
+spawn() {
+    local svc=$1
+    shift
+    setsid "$@" >"$DIR/$svc.log" 2>&1 </dev/null &
+    echo $! >"$DIR/$svc.pid"
+}
+
+# ---- redis ------------------------------------------------------------------
+redis_start() {
+    local port
+    port=$(free_port)
+    echo "$port" >"$DIR/redis.port"
+    mkdir -p "$DIR/redis-data"
+    spawn redis redis-server --bind 127.0.0.1 --port "$port" --dir "$DIR/redis-data" \
+        --appendonly yes --appendfsync everysec --save '' --protected-mode yes \
+        --daemonize no --logfile ''
+    wait_port "$port" 10
+}
+redis_env() {
+    echo "export REDIS_URL=redis://127.0.0.1:$(cat "$DIR/redis.port")/0"
+    echo "export BZ_REDIS_PORT=$(cat "$DIR/redis.port")"
+}
+
+# ---- commands -----------------------------------------------------------------
+stop_service() {
+    local svc=$1 pid
+    [ -f "$DIR/$svc.pid" ] || return 0
+    pid=$(cat "$DIR/$svc.pid")
+    # setsid made the service a process-group leader: stop its whole group.
+    if kill -0 "$pid" 2>/dev/null; then
+        kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true
+        for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+        kill -KILL -- "-$pid" 2>/dev/null || true
+    fi
+    rm -f "$DIR/$svc.pid" "$DIR/$svc.port"
+}
+
+case ${1:-} in
+up)
+    for s in $SERVICES; do
+        stop_service "$s"
+        if ! "${s}_start"; then
+            echo "stack: $s failed to start; log:" >&2
+            tail -n 20 "$DIR/$s.log" >&2 || true
+            exit 1
+        fi
+        echo "stack: $s up on 127.0.0.1:$(cat "$DIR/$s.port")"
+    done
+    ;;
+env)
+    for s in $SERVICES; do
+        [ -f "$DIR/$s.port" ] && "${s}_env"
+    done
+    ;;
+down)
+    for s in $SERVICES; do stop_service "$s"; done
+    ;;
+*)
+    echo "usage: $0 up|env|down" >&2
+    exit 2
+    ;;
+esac
