@@ -22,4 +22,10 @@ int bz_vtab_error(sqlite3_vtab *pVtab, const BzErr *err);
 /* ---- vtab_parquet.c ---- */
 int bz_register_parquet(sqlite3 *db);
 
+/* ---- vtab_redis.c ---- */
+int bz_register_redis(sqlite3 *db);
+
+/* ---- fn_s3.c ---- */
+int bz_register_s3(sqlite3 *db);
+
 #endif
