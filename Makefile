@@ -19,6 +19,8 @@ CFLAGS = -std=c11 $(OPT) -Wall -Wextra -Werror -fPIC -fvisibility=hidden -pthrea
 LDFLAGS_SAN = $(if $(filter 1,$(SAN)),-fsanitize=address$(,)undefined,)
 , := ,
 LIBS = -lzstd -lsnappy -lz -llz4 -lbrotlidec -lcjson -lcurl -lssl -lcrypto -lexpat -lhiredis -lpthread -lm
+# Only the unit tests link these (the codec tests compress with brotli).
+TEST_LIBS = -lbrotlienc
 
 # Modules, and what each may depend on (itself first, then its dependencies,
 # in link order).
@@ -68,7 +70,7 @@ $(B)/buzzlite.so: $(EXT_OBJS) $(ALL_LIBS)
 define UNIT_RULE
 $(B)/tests/$(1)/%: tests/unit/$(1)/%.c $(call dep_libs,$(1))
 	@mkdir -p $$(dir $$@)
-	$(CC) $(CPPFLAGS) $(CFLAGS) -Itests/unit -o $$@ $$< $(call dep_libs,$(1)) $(LIBS)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -Itests/unit -o $$@ $$< $(call dep_libs,$(1)) $(LIBS) $(TEST_LIBS)
 endef
 $(foreach m,$(MODULES),$(eval $(call UNIT_RULE,$(m))))
 

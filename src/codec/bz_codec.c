@@ -264,78 +264,99 @@ static int dec_lz4_raw(const uint8_t *src, size_t n, uint8_t *dst, size_t dst_le
 }
 
 /* Hadoop framing: blocks of [BE32 uncompressed size][BE32 compressed size]
-** [raw LZ4 block], sizes adding up exactly to n and dst_len. 1 if src is such a
-** stream (dst then filled), 0 if not. */
-static int lz4_hadoop_ok(const uint8_t *src, size_t n, uint8_t *dst, size_t dst_len) {
+** [raw LZ4 block]. Returns 0 if src is not shaped that way (the headers do not
+** chain exactly to n bytes); otherwise 1, with BZ_OK in *rc and dst filled, or
+** an error in *rc/err naming what is wrong. */
+static int lz4_hadoop(const uint8_t *src, size_t n, uint8_t *dst, size_t dst_len, int *rc,
+                      BzErr *err) {
     size_t pos = 0, out = 0;
-    if (n == 0) return 0;
-    while (pos < n) {
-        uint32_t usize, csize;
+    uint64_t total = 0; /* no overflow: n / 8 sizes of at most 4 GB each */
+    int iblock = 0;
+    while (pos < n) { /* shape and total first, writing nothing */
+        size_t csize;
         if (n - pos < 8) return 0;
-        usize = be32(src + pos);
         csize = be32(src + pos + 4);
-        pos += 8;
-        if (csize > n - pos || usize > dst_len - out) return 0;
-        if (!lz4_block_ok(src + pos, csize, dst + out, usize)) return 0;
-        pos += csize;
+        if (csize > n - pos - 8) return 0;
+        total += be32(src + pos);
+        pos += 8 + csize;
+    }
+    if (n == 0) return 0;
+    if (total != dst_len) {
+        *rc = size_mismatch(err, "lz4 (hadoop)", (size_t)BZ_MIN(total, SIZE_MAX - 1), dst_len);
+        return 1;
+    }
+    for (pos = 0; pos < n; iblock++) {
+        size_t usize = be32(src + pos), csize = be32(src + pos + 4);
+        if (!lz4_block_ok(src + pos + 8, csize, dst + out, usize)) {
+            *rc = bz_err(err, BZ_CORRUPT, "lz4 (hadoop): block %d is corrupt", iblock);
+            return 1;
+        }
+        pos += 8 + csize;
         out += usize;
     }
-    return out == dst_len;
+    *rc = BZ_OK;
+    return 1;
 }
 
-/* One or more LZ4 frames. 1 if src is exactly that and decodes to exactly
-** dst_len bytes, 0 if not. */
-static int lz4_frame_ok(const uint8_t *src, size_t n, uint8_t *dst, size_t dst_len, int *nomem) {
+/* One or more LZ4 frames. Returns 0 if src does not start with the frame
+** magic; otherwise 1 with the status in *rc (and err). */
+static int lz4_frame(const uint8_t *src, size_t n, uint8_t *dst, size_t dst_len, int *rc,
+                     BzErr *err) {
     LZ4F_dctx *dctx = NULL;
     size_t pos = 0, out = 0, hint = 1;
     uint8_t spill[1];
-    int ok = 0;
 
     if (n < 4 || !(src[0] == 0x04 && src[1] == 0x22 && src[2] == 0x4D && src[3] == 0x18)) return 0;
     if (LZ4F_isError(LZ4F_createDecompressionContext(&dctx, LZ4F_VERSION))) {
-        *nomem = 1;
-        return 0;
+        *rc = bz_err(err, BZ_NOMEM, "lz4 frame: out of memory");
+        return 1;
     }
-    while (pos < n) {
-        size_t in_sz = n - pos, out_sz;
+    *rc = BZ_OK;
+    /* Feed all input; then, if the decoder still holds output, drain it. */
+    while (pos < n || hint != 0) {
+        size_t in_sz = n - pos, out_sz = out < dst_len ? dst_len - out : 1;
         uint8_t *o = out < dst_len ? dst + out : spill;
-        out_sz = out < dst_len ? dst_len - out : 1;
-        hint = LZ4F_decompress(dctx, o, &out_sz, src + pos, &in_sz, NULL);
-        if (LZ4F_isError(hint)) goto done;
-        if (o == spill && out_sz) goto done; /* more output than dst_len */
+        hint = LZ4F_decompress(dctx, o, &out_sz, in_sz ? src + pos : NULL, &in_sz, NULL);
+        if (LZ4F_isError(hint)) {
+            *rc = bz_err(err, BZ_CORRUPT, "lz4 frame: %s", LZ4F_getErrorName(hint));
+            break;
+        }
+        if (o == spill && out_sz) {
+            *rc = size_mismatch(err, "lz4 frame", SIZE_MAX, dst_len);
+            break;
+        }
         pos += in_sz;
         out += out_sz;
-        if (in_sz == 0 && out_sz == 0) goto done; /* no progress */
+        if (in_sz == 0 && out_sz == 0) { /* no progress: input ended inside a frame */
+            *rc = bz_err(err, BZ_CORRUPT, "lz4 frame: truncated (%zu of %zu bytes decompressed)",
+                         out, dst_len);
+            break;
+        }
     }
-    /* hint == 0: the last frame ended exactly at the end of the input. Flush
-    ** any output the decoder still holds (none expected, but be exact). */
-    while (hint != 0) {
-        size_t in_sz = 0, out_sz = out < dst_len ? dst_len - out : 1;
-        uint8_t *o = out < dst_len ? dst + out : spill;
-        hint = LZ4F_decompress(dctx, o, &out_sz, NULL, &in_sz, NULL);
-        if (LZ4F_isError(hint) || out_sz == 0 || o == spill) goto done;
-        out += out_sz;
-    }
-    ok = out == dst_len;
-done:
+    if (*rc == BZ_OK && out != dst_len) *rc = size_mismatch(err, "lz4 frame", out, dst_len);
     LZ4F_freeDecompressionContext(dctx);
-    return ok;
+    return 1;
 }
 
 /* Codec 5 was written three ways over the years (see Compression.md): try
 ** the Hadoop framing, then the LZ4 frame format, then a bare block, as Arrow
-** does. Each attempt checks sizes exactly, so a false positive is implausible. */
+** does. Each attempt checks sizes exactly. When all fail, the error is that of
+** the first shape the input had. */
 static int dec_lz4(const uint8_t *src, size_t n, uint8_t *dst, size_t dst_len, BzErr *err) {
-    int nomem = 0;
+    BzErr e1 = {0}, e2 = {0};
+    int rc1 = BZ_OK, rc2 = BZ_OK, is_hadoop, is_frame;
     if (n > INT_MAX || dst_len > INT_MAX)
         return bz_err(err, BZ_LIMIT, "lz4: page larger than 2 GB");
-    if (lz4_hadoop_ok(src, n, dst, dst_len)) return BZ_OK;
-    if (lz4_frame_ok(src, n, dst, dst_len, &nomem)) return BZ_OK;
-    if (nomem) return bz_err(err, BZ_NOMEM, "lz4: out of memory");
-    if (n && lz4_block_ok(src, n, dst, dst_len)) return BZ_OK;
+    is_hadoop = lz4_hadoop(src, n, dst, dst_len, &rc1, &e1);
+    if (is_hadoop && rc1 == BZ_OK) return BZ_OK;
+    is_frame = lz4_frame(src, n, dst, dst_len, &rc2, &e2);
+    if (is_frame && rc2 == BZ_OK) return BZ_OK;
+    if (lz4_block_ok(src, n, dst, dst_len)) return BZ_OK;
+    if (is_hadoop) return bz_err(err, rc1, "%s", e1.msg);
+    if (is_frame) return bz_err(err, rc2, "%s", e2.msg);
     return bz_err(err, BZ_CORRUPT,
-                  "lz4: not a Hadoop-framed stream, LZ4 frame or raw LZ4 block decompressing to "
-                  "the %zu bytes the page header says",
+                  "lz4: corrupt block, or it decompresses to more than the %zu bytes the page "
+                  "header says",
                   dst_len);
 }
 
