@@ -371,7 +371,8 @@ int bz_decompress(int codec, const uint8_t *src, size_t n, uint8_t *dst, size_t 
         return bz_err(err, BZ_UNSUPPORTED, "unknown compression codec %d", codec);
     /* Writers skip the codec for an empty page (datapage_v2_empty_datapage). */
     if (n == 0 && dst_len == 0) return BZ_OK;
-    if (n == 0) return size_mismatch(err, azCodecMsg[codec], 0, dst_len);
+    if (n == 0 && codec != BZ_CODEC_UNCOMPRESSED)
+        return size_mismatch(err, azCodecMsg[codec], 0, dst_len);
     if (dst_len == 0) dst = empty; /* decoders may then do arithmetic on dst */
     switch (codec) {
     case BZ_CODEC_UNCOMPRESSED:

@@ -294,6 +294,8 @@ static void test_messages(void) {
 
     run("plain", BZ_CODEC_UNCOMPRESSED, data, 100, 120, NULL, &err);
     CHECK_EQ_STR(err.msg, "uncompressed page has 100 bytes, page header says 120");
+    run("plain", BZ_CODEC_UNCOMPRESSED, data, 0, 120, NULL, &err);
+    CHECK_EQ_STR(err.msg, "uncompressed page has 0 bytes, page header says 120");
     run("empty", BZ_CODEC_ZSTD, data, 0, 120, NULL, &err);
     CHECK_EQ_STR(err.msg, "zstd: decompressed 0 bytes, page header says 120");
     free(data);
