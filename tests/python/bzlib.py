@@ -111,7 +111,10 @@ try:
             n += 1
     out["nrows"] = n
     for sql in job.get("more", []):
-        out["results"].append(db.execute(sql).fetchall())
+        try:
+            out["results"].append(db.execute(sql).fetchall())
+        except sqlite3.Error as e:
+            out["results"].append(("error", "%s: %s" % (type(e).__name__, e)))
     out["phase"] = "done"
 except Exception as e:
     out["error"] = "%s: %s" % (type(e).__name__, e)
@@ -138,7 +141,7 @@ def run_isolated(paths, options=None, sql="SELECT * FROM t", keep=-1, timeout=30
                  setup=()):
     """Open `paths` as table t in a child python, run `sql`, return an Isolated with:
     status, phase, error, columns, rows (the first `keep` rows, all if -1), nrows,
-    results (rows of each statement in `more`), maxrss_kib (the child's peak RSS),
+    results (rows of each statement in `more`, or ("error", message)), maxrss_kib (the child's peak RSS),
     seconds, stderr. A signal, a non-zero exit or `timeout` seconds is reported,
     never raised."""
     with tempfile.TemporaryDirectory(prefix="bziso") as tmp:
