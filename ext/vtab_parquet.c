@@ -1,9 +1,1190 @@
 /*
-** vtab_parquet.c: the `parquet` virtual table (work in progress).
+** vtab_parquet.c: the `parquet` virtual table and the `parquet_schema` and
+** `parquet_metadata` table-valued functions.
+**
+**   CREATE VIRTUAL TABLE t USING parquet('data/sales', hive_partitioning=1);
+**   SELECT count(*) FROM t WHERE l_shipdate >= '1994-01-01';
+**   SELECT * FROM parquet_schema('x.parquet');
+**   SELECT * FROM parquet_metadata('x.parquet');
+**
+** Arguments: one or more paths (files, directories, globs with * ? **), then
+** options key=value:
+**   hive_partitioning  columns from key=value/ path segments (default: on
+**                      when the first file's path has such segments)
+**   union_by_name      files may differ in schema; columns are matched by
+**                      name, missing ones read as NULL (default 0: files must
+**                      have the same columns, or the error names both files)
+**   binary_as_string   BYTE_ARRAY without annotation reads as TEXT
+**   decimal_as_text    DECIMAL reads as exact TEXT instead of REAL
+**   pushdown           0 turns off every pushdown (for tests); default 1
+**
+** The plan chosen by xBestIndex travels in idxStr, a string of
+** space-separated tokens, and in argv in the same order:
+**
+**   token      meaning                       argv
+**   ---------  ----------------------------  ----------------------------
+**   u<hex>     colUsed bitmask (projection)  -
+**   c<i>:<op>  constraint on column i        the right-hand value
+**   n<i>       column i IN (...), all values the IN list (sqlite3_vtab_in)
+**   L          LIMIT                         the limit
+**   O          OFFSET                        the offset
+**
+** Constraints are used to skip row groups (statistics, bloom filters) and
+** files (hive partitions); they are not marked omit, so SQLite re-checks
+** every row and results stay exact. LIMIT/OFFSET are used only when the
+** query has no other constraint, so the rows we skip are exactly SQLite's.
 */
 #include "bz_ext.h"
 
-int bz_register_parquet(sqlite3 *db) {
-    (void)db;
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "codec/bz_codec.h"
+#include "parquet/pq_dataset.h"
+#include "parquet/pq_prune.h"
+#include "parquet/pq_reader.h"
+
+/* ---- table ------------------------------------------------------------ */
+
+typedef struct HiveCol {
+    char *name;
+    int is_int;        /* every value parses as an integer */
+} HiveCol;
+
+typedef struct PqTable {
+    sqlite3_vtab base;
+    sqlite3 *db;
+    PqFileList files;
+    PqOpenOpts oopts;
+    int union_by_name;
+    int hive;
+    int pushdown;
+    /* columns: data columns (names from the first file or the union), then
+    ** hive columns, then the hidden `filename` */
+    int n_data;
+    char **data_names;
+    int *data_sqltype;
+    int n_hive;
+    HiveCol *hive_cols;
+    int n_cols;
+    PqFile **cache;    /* per file, opened footers kept for the table's life */
+} PqTable;
+
+#define PQ_CACHE_MAX 256 /* files whose footers stay open; beyond, reopen per scan */
+
+typedef struct PqCursor {
+    sqlite3_vtab_cursor base;
+    int file;          /* index into files */
+    PqFile *pf;        /* current file (owned if not cached) */
+    int pf_owned;
+    PqScan *scan;
+    int *map;          /* table data column -> field of the current file, -1 missing */
+    uint8_t *want;     /* per field of the current file */
+    uint8_t *rg_skip;
+    int64_t rowid;
+    int eof;
+    /* plan */
+    uint64_t used;
+    PqPred *preds;
+    int n_preds;
+    PqValue *in_vals;  /* storage for IN lists */
+    char **owned;      /* copies of text/blob constraint values */
+    int n_owned;
+    int64_t limit, offset;
+    int64_t returned;
+    /* hive values of the current file */
+    char **hive_vals;
+} PqCursor;
+
+static void table_free(PqTable *t) {
+    if (!t) return;
+    pq_file_list_free(&t->files);
+    for (int i = 0; i < t->n_data; i++) bz_free(t->data_names[i]);
+    bz_free(t->data_names);
+    bz_free(t->data_sqltype);
+    for (int i = 0; i < t->n_hive; i++) bz_free(t->hive_cols[i].name);
+    bz_free(t->hive_cols);
+    if (t->cache) {
+        for (int i = 0; i < t->files.n && i < PQ_CACHE_MAX; i++) pq_file_close(t->cache[i]);
+        bz_free(t->cache);
+    }
+    sqlite3_free(t);
+}
+
+/* Strip quotes from an argument: 'x', "x", [x], `x`. Returns a bz_malloc copy. */
+static char *unquote(const char *z) {
+    size_t n = strlen(z);
+    while (n && (*z == ' ' || *z == '\t')) z++, n--;
+    while (n && (z[n - 1] == ' ' || z[n - 1] == '\t')) n--;
+    if (n >= 2 && (z[0] == '\'' || z[0] == '"' || z[0] == '`' || z[0] == '[')) {
+        char q = z[0] == '[' ? ']' : z[0];
+        if (z[n - 1] == q) {
+            char *out = bz_malloc(n), *o = out;
+            if (!out) return NULL;
+            for (size_t i = 1; i < n - 1; i++) {
+                *o++ = z[i];
+                if (z[i] == q && i + 1 < n - 1 && z[i + 1] == q) i++;
+            }
+            *o = 0;
+            return out;
+        }
+    }
+    return bz_strndup(z, n);
+}
+
+static int parse_bool(const char *v, int *out) {
+    if (!strcmp(v, "1") || !sqlite3_stricmp(v, "true") || !sqlite3_stricmp(v, "on") || !sqlite3_stricmp(v, "yes")) {
+        *out = 1;
+        return 1;
+    }
+    if (!strcmp(v, "0") || !sqlite3_stricmp(v, "false") || !sqlite3_stricmp(v, "off") || !sqlite3_stricmp(v, "no")) {
+        *out = 0;
+        return 1;
+    }
+    return 0;
+}
+
+/* Open file i of the table (from the cache when possible). */
+static int table_open_file(PqTable *t, int i, PqFile **out, int *owned, BzErr *err) {
+    BzReadAt *src;
+    int rc;
+    if (i < PQ_CACHE_MAX && t->cache[i]) {
+        *out = t->cache[i];
+        *owned = 0;
+        return BZ_OK;
+    }
+    rc = bz_file_open(t->files.paths[i], &src, err);
+    if (rc) return rc;
+    rc = pq_file_open(src, &t->oopts, out, err);
+    if (rc) return rc;
+    if (i < PQ_CACHE_MAX) {
+        t->cache[i] = *out;
+        *owned = 0;
+    } else {
+        *owned = 1;
+    }
+    return BZ_OK;
+}
+
+static int find_name(char **names, int n, const char *z) {
+    for (int i = 0; i < n; i++)
+        if (sqlite3_stricmp(names[i], z) == 0) return i;
+    return -1;
+}
+
+typedef struct HiveCtx {
+    PqTable *t;
+    int rc;
+} HiveCtx;
+
+static void hive_collect(void *ctx, const char *k, size_t kn, const char *v, size_t vn) {
+    HiveCtx *h = ctx;
+    PqTable *t = h->t;
+    char *name = bz_strndup(k, kn);
+    int i;
+    (void)v;
+    (void)vn;
+    if (!name) {
+        h->rc = BZ_NOMEM;
+        return;
+    }
+    for (i = 0; i < t->n_hive; i++)
+        if (sqlite3_stricmp(t->hive_cols[i].name, name) == 0) break;
+    if (i < t->n_hive) {
+        bz_free(name);
+    } else {
+        HiveCol *nc = bz_realloc(t->hive_cols, (size_t)(t->n_hive + 1) * sizeof *nc);
+        if (!nc) {
+            bz_free(name);
+            h->rc = BZ_NOMEM;
+            return;
+        }
+        t->hive_cols = nc;
+        nc[t->n_hive].name = name;
+        nc[t->n_hive].is_int = 1;
+        i = t->n_hive++;
+    }
+    /* integer-typed only if every value is an integer literal */
+    if (vn == 0 || vn > 18) t->hive_cols[i].is_int = 0;
+    for (size_t j = 0; j < vn; j++)
+        if (!((v[j] >= '0' && v[j] <= '9') || (j == 0 && v[j] == '-' && vn > 1))) t->hive_cols[i].is_int = 0;
+}
+
+/* Value of hive column `name` in path, as a new string (or NULL). */
+typedef struct HiveFind {
+    const char *name;
+    char *val;
+} HiveFind;
+static void hive_find(void *ctx, const char *k, size_t kn, const char *v, size_t vn) {
+    HiveFind *h = ctx;
+    if (strlen(h->name) == kn && sqlite3_strnicmp(h->name, k, (int)kn) == 0) {
+        bz_free(h->val);
+        h->val = bz_strndup(v, vn);
+    }
+}
+
+static int add_data_col(PqTable *t, const char *name, int sqltype) {
+    char **nn = bz_realloc(t->data_names, (size_t)(t->n_data + 1) * sizeof *nn);
+    if (!nn) return BZ_NOMEM;
+    t->data_names = nn;
+    int *ty = bz_realloc(t->data_sqltype, (size_t)(t->n_data + 1) * sizeof *ty);
+    if (!ty) return BZ_NOMEM;
+    t->data_sqltype = ty;
+    t->data_names[t->n_data] = bz_strdup(name);
+    if (!t->data_names[t->n_data]) return BZ_NOMEM;
+    t->data_sqltype[t->n_data] = sqltype;
+    t->n_data++;
+    return BZ_OK;
+}
+
+static const char *sqltype_name(int t) {
+    return t == PV_INT ? "INTEGER" : t == PV_REAL ? "REAL" : t == PV_BLOB ? "BLOB" : "TEXT";
+}
+
+static int pqtabConnect(sqlite3 *db, void *pAux, int argc, const char *const *argv,
+                        sqlite3_vtab **ppVtab, char **pzErr) {
+    PqTable *t;
+    BzErr err = {0};
+    BzBuf sql;
+    int rc = SQLITE_OK, hive_opt = -1, i;
+    (void)pAux;
+    t = sqlite3_malloc(sizeof *t);
+    if (!t) return SQLITE_NOMEM;
+    memset(t, 0, sizeof *t);
+    t->db = db;
+    t->pushdown = 1;
+    bz_buf_init(&sql, 0);
+    for (i = 3; i < argc; i++) {
+        const char *a = argv[i];
+        const char *eq = strchr(a, '=');
+        char *val;
+        /* an option is key=value with a bare identifier key */
+        int is_opt = 0;
+        if (eq) {
+            const char *k = a;
+            while (*k == ' ') k++;
+            is_opt = k < eq && *k != '\'' && *k != '"';
+            for (const char *q = k; q < eq && is_opt; q++)
+                if (!(q[0] == '_' || q[0] == ' ' || (q[0] >= 'a' && q[0] <= 'z') || (q[0] >= 'A' && q[0] <= 'Z') || (q[0] >= '0' && q[0] <= '9')))
+                    is_opt = 0;
+        }
+        if (!is_opt) {
+            val = unquote(a);
+            if (!val) goto nomem;
+            int frc = pq_expand_local(val, &t->files, &err);
+            bz_free(val);
+            if (frc) goto fail;
+            continue;
+        }
+        char *key = bz_strndup(a, (size_t)(eq - a));
+        if (!key) goto nomem;
+        /* trim key */
+        char *ke = key + strlen(key);
+        while (ke > key && ke[-1] == ' ') *--ke = 0;
+        char *ks = key;
+        while (*ks == ' ') ks++;
+        val = unquote(eq + 1);
+        if (!val) {
+            bz_free(key);
+            goto nomem;
+        }
+        int b = 0, ok = parse_bool(val, &b);
+        if (!sqlite3_stricmp(ks, "hive_partitioning") && ok) hive_opt = b;
+        else if (!sqlite3_stricmp(ks, "union_by_name") && ok) t->union_by_name = b;
+        else if (!sqlite3_stricmp(ks, "binary_as_string") && ok) t->oopts.binary_as_string = b;
+        else if (!sqlite3_stricmp(ks, "decimal_as_text") && ok) t->oopts.decimal_as_text = b;
+        else if (!sqlite3_stricmp(ks, "pushdown") && ok) t->pushdown = b;
+        else {
+            bz_err(&err, BZ_MISUSE, ok || !(strcmp(ks, "hive_partitioning") && strcmp(ks, "union_by_name") &&
+                                           strcmp(ks, "binary_as_string") && strcmp(ks, "decimal_as_text") &&
+                                           strcmp(ks, "pushdown"))
+                                        ? "option %s: bad value '%s' (expected 0 or 1)"
+                                        : "unknown option %s (value '%s')",
+                   ks, val);
+            bz_free(key);
+            bz_free(val);
+            goto fail;
+        }
+        bz_free(key);
+        bz_free(val);
+    }
+    if (argc <= 3 || (t->files.n == 0 && !err.msg[0])) {
+        if (argc <= 3) {
+            bz_err(&err, BZ_MISUSE, "no path given: USING parquet('file.parquet' | 'dir' | 'glob/**/*.parquet')");
+            goto fail;
+        }
+        bz_err(&err, BZ_NOTFOUND, "no file matches the given path(s)");
+        goto fail;
+    }
+    t->cache = bz_calloc((size_t)(t->files.n < PQ_CACHE_MAX ? t->files.n : PQ_CACHE_MAX) + 1, sizeof(PqFile *));
+    if (!t->cache) goto nomem;
+    /* schema: from the first file, or the union of all files by name */
+    for (i = 0; i < t->files.n; i++) {
+        PqFile *pf;
+        int owned;
+        if (table_open_file(t, i, &pf, &owned, &err)) goto fail;
+        for (int f = 0; f < pf->n_fields; f++) {
+            const char *nm = pf->fields[f].name;
+            int ty = pf->fields[f].sql_type;
+            int k = find_name(t->data_names, t->n_data, nm);
+            if (i == 0 || (t->union_by_name && k < 0)) {
+                if (i == 0 && k >= 0) {
+                    bz_err(&err, BZ_UNSUPPORTED, "%s: duplicate column name \"%s\"", t->files.paths[0], nm);
+                    if (owned) pq_file_close(pf);
+                    goto fail;
+                }
+                if (add_data_col(t, nm, ty)) goto nomem;
+            } else if (k < 0 || (!t->union_by_name && k != f)) {
+                bz_err(&err, BZ_MISUSE, "schema mismatch: %s has column \"%s\" that %s does not have "
+                       "at that position (use union_by_name=1)", t->files.paths[i], nm, t->files.paths[0]);
+                if (owned) pq_file_close(pf);
+                goto fail;
+            } else if (t->data_sqltype[k] != ty) {
+                if (!t->union_by_name) {
+                    bz_err(&err, BZ_MISUSE, "schema mismatch: column \"%s\" is %s in %s but %s in %s",
+                           nm, sqltype_name(t->data_sqltype[k]), t->files.paths[0], sqltype_name(ty),
+                           t->files.paths[i]);
+                    if (owned) pq_file_close(pf);
+                    goto fail;
+                }
+            }
+        }
+        if (!t->union_by_name && i > 0 && pf->n_fields != t->n_data) {
+            bz_err(&err, BZ_MISUSE, "schema mismatch: %s has %d columns, %s has %d (use union_by_name=1)",
+                   t->files.paths[i], pf->n_fields, t->files.paths[0], t->n_data);
+            if (owned) pq_file_close(pf);
+            goto fail;
+        }
+        if (owned) pq_file_close(pf);
+        /* without union_by_name, only the first files' footers are checked
+        ** up front; later files are checked when scanned */
+        if (!t->union_by_name && i >= 16) break;
+    }
+    /* hive partitions */
+    {
+        HiveCtx hc = {t, BZ_OK};
+        for (i = 0; i < t->files.n; i++) pq_hive_segments(t->files.paths[i], hive_collect, &hc);
+        if (hc.rc) goto nomem;
+        t->hive = hive_opt < 0 ? t->n_hive > 0 : hive_opt;
+        if (!t->hive) {
+            for (i = 0; i < t->n_hive; i++) bz_free(t->hive_cols[i].name);
+            t->n_hive = 0;
+        }
+        for (i = 0; i < t->n_hive; i++)
+            if (find_name(t->data_names, t->n_data, t->hive_cols[i].name) >= 0) {
+                bz_err(&err, BZ_MISUSE, "hive partition column \"%s\" is also a column in the files",
+                       t->hive_cols[i].name);
+                goto fail;
+            }
+    }
+    t->n_cols = t->n_data + t->n_hive;
+    bz_buf_appendz(&sql, "CREATE TABLE x(");
+    for (i = 0; i < t->n_data; i++) {
+        if (i) bz_buf_appendz(&sql, ", ");
+        bz_buf_appendc(&sql, '"');
+        for (const char *p = t->data_names[i]; *p; p++) {
+            if (*p == '"') bz_buf_appendc(&sql, '"');
+            bz_buf_appendc(&sql, *p);
+        }
+        bz_buf_printf(&sql, "\" %s", sqltype_name(t->data_sqltype[i]));
+    }
+    for (i = 0; i < t->n_hive; i++)
+        bz_buf_printf(&sql, "%s\"%s\" %s", t->n_data || i ? ", " : "", t->hive_cols[i].name,
+                      t->hive_cols[i].is_int ? "INTEGER" : "TEXT");
+    bz_buf_printf(&sql, "%sfilename TEXT HIDDEN)", t->n_cols ? ", " : "");
+    if (sql.rc) goto nomem;
+    rc = sqlite3_declare_vtab(db, sql.data);
+    if (rc != SQLITE_OK) {
+        bz_err(&err, BZ_ERROR, "cannot declare the table: %s", sqlite3_errmsg(db));
+        goto fail;
+    }
+    bz_buf_free(&sql);
+    *ppVtab = &t->base;
     return SQLITE_OK;
+nomem:
+    bz_err(&err, BZ_NOMEM, "out of memory");
+fail:
+    bz_buf_free(&sql);
+    *pzErr = sqlite3_mprintf("parquet: %s", err.msg);
+    table_free(t);
+    return err.code == BZ_NOMEM ? SQLITE_NOMEM : SQLITE_ERROR;
+}
+
+static int pqtabDisconnect(sqlite3_vtab *pVtab) {
+    table_free((PqTable *)pVtab);
+    return SQLITE_OK;
+}
+
+/* ---- planning ---------------------------------------------------------- */
+
+static int op_of(int sqlop) {
+    switch (sqlop) {
+    case SQLITE_INDEX_CONSTRAINT_EQ: return PQ_OP_EQ;
+    case SQLITE_INDEX_CONSTRAINT_IS: return PQ_OP_EQ; /* IS non-NULL value; NULL handled in filter */
+    case SQLITE_INDEX_CONSTRAINT_LT: return PQ_OP_LT;
+    case SQLITE_INDEX_CONSTRAINT_LE: return PQ_OP_LE;
+    case SQLITE_INDEX_CONSTRAINT_GT: return PQ_OP_GT;
+    case SQLITE_INDEX_CONSTRAINT_GE: return PQ_OP_GE;
+    case SQLITE_INDEX_CONSTRAINT_NE: return PQ_OP_NE;
+    case SQLITE_INDEX_CONSTRAINT_ISNOT: return PQ_OP_NE;
+    case SQLITE_INDEX_CONSTRAINT_ISNULL: return PQ_OP_ISNULL;
+    case SQLITE_INDEX_CONSTRAINT_ISNOTNULL: return PQ_OP_NOTNULL;
+    case SQLITE_INDEX_CONSTRAINT_LIKE: return PQ_OP_PREFIX + 100; /* marks LIKE */
+    case SQLITE_INDEX_CONSTRAINT_GLOB: return PQ_OP_PREFIX + 200; /* marks GLOB */
+    default: return -1;
+    }
+}
+
+static int pqtabBestIndex(sqlite3_vtab *pVtab, sqlite3_index_info *info) {
+    PqTable *t = (PqTable *)pVtab;
+    BzBuf plan;
+    int argv_i = 0, other = 0, i, limit_i = -1, offset_i = -1;
+    double cost = 1e6;
+    bz_buf_init(&plan, 0);
+    bz_buf_printf(&plan, "u%llx", (unsigned long long)info->colUsed);
+    for (i = 0; i < info->nConstraint; i++) {
+        const struct sqlite3_index_constraint *c = &info->aConstraint[i];
+        if (!c->usable) continue;
+        if (c->op == SQLITE_INDEX_CONSTRAINT_LIMIT) { limit_i = i; continue; }
+        if (c->op == SQLITE_INDEX_CONSTRAINT_OFFSET) { offset_i = i; continue; }
+        other++;
+        if (!t->pushdown || c->iColumn < 0 || c->iColumn >= t->n_cols) continue;
+        int op = op_of(c->op);
+        if (op < 0) continue;
+        if (c->op == SQLITE_INDEX_CONSTRAINT_EQ && sqlite3_vtab_in(info, i, -1)) {
+            sqlite3_vtab_in(info, i, 1);
+            bz_buf_printf(&plan, " n%d", c->iColumn);
+        } else {
+            bz_buf_printf(&plan, " c%d:%d", c->iColumn, c->op);
+        }
+        info->aConstraintUsage[i].argvIndex = ++argv_i;
+        info->aConstraintUsage[i].omit = 0;
+        cost /= 2;
+    }
+    /* Also count unusable constraints: LIMIT is only safe with none at all. */
+    for (i = 0; i < info->nConstraint; i++)
+        if (!info->aConstraint[i].usable) other++;
+    if (t->pushdown && other == 0) {
+        if (limit_i >= 0) {
+            info->aConstraintUsage[limit_i].argvIndex = ++argv_i;
+            info->aConstraintUsage[limit_i].omit = 1;
+            bz_buf_appendz(&plan, " L");
+        }
+        if (offset_i >= 0) {
+            info->aConstraintUsage[offset_i].argvIndex = ++argv_i;
+            info->aConstraintUsage[offset_i].omit = 1;
+            bz_buf_appendz(&plan, " O");
+        }
+    }
+    if (plan.rc) {
+        bz_buf_free(&plan);
+        return SQLITE_NOMEM;
+    }
+    info->idxStr = sqlite3_mprintf("%s", plan.data);
+    info->needToFreeIdxStr = 1;
+    bz_buf_free(&plan);
+    info->estimatedCost = cost;
+    return info->idxStr ? SQLITE_OK : SQLITE_NOMEM;
+}
+
+/* ---- cursor ---------------------------------------------------------------- */
+
+static int pqtabOpen(sqlite3_vtab *pVtab, sqlite3_vtab_cursor **ppCur) {
+    PqCursor *c = sqlite3_malloc(sizeof *c);
+    (void)pVtab;
+    if (!c) return SQLITE_NOMEM;
+    memset(c, 0, sizeof *c);
+    c->eof = 1;
+    *ppCur = &c->base;
+    return SQLITE_OK;
+}
+
+static void cursor_close_file(PqCursor *c) {
+    PqTable *t = (PqTable *)c->base.pVtab;
+    pq_scan_close(c->scan);
+    c->scan = NULL;
+    if (c->pf_owned) pq_file_close(c->pf);
+    c->pf = NULL;
+    c->pf_owned = 0;
+    bz_free(c->map);
+    c->map = NULL;
+    bz_free(c->want);
+    c->want = NULL;
+    bz_free(c->rg_skip);
+    c->rg_skip = NULL;
+    if (c->hive_vals) {
+        for (int i = 0; i < t->n_hive; i++) bz_free(c->hive_vals[i]);
+        bz_free(c->hive_vals);
+        c->hive_vals = NULL;
+    }
+}
+
+static void cursor_reset_plan(PqCursor *c) {
+    for (int i = 0; i < c->n_owned; i++) bz_free(c->owned[i]);
+    bz_free(c->owned);
+    bz_free(c->preds);
+    bz_free(c->in_vals);
+    c->owned = NULL;
+    c->n_owned = 0;
+    c->preds = NULL;
+    c->n_preds = 0;
+    c->in_vals = NULL;
+}
+
+static int pqtabClose(sqlite3_vtab_cursor *cur) {
+    PqCursor *c = (PqCursor *)cur;
+    cursor_close_file(c);
+    cursor_reset_plan(c);
+    sqlite3_free(c);
+    return SQLITE_OK;
+}
+
+/* Convert an SQLite value to a PqValue with the comparison affinity of a
+** column of SQL type `coltype`; text/blob bytes are copied into c->owned. */
+static int to_pqvalue(PqCursor *c, sqlite3_value *v, int coltype, PqValue *out) {
+    int vt = sqlite3_value_type(v);
+    memset(out, 0, sizeof *out);
+    if (vt == SQLITE_NULL) return SQLITE_OK;
+    if ((coltype == PV_INT || coltype == PV_REAL) && vt == SQLITE_TEXT) {
+        int nt = sqlite3_value_numeric_type(v);
+        if (nt == SQLITE_INTEGER || nt == SQLITE_FLOAT) vt = nt;
+    }
+    if (coltype == PV_TEXT && (vt == SQLITE_INTEGER || vt == SQLITE_FLOAT)) vt = SQLITE_TEXT;
+    switch (vt) {
+    case SQLITE_INTEGER: out->type = PV_INT; out->i = sqlite3_value_int64(v); return SQLITE_OK;
+    case SQLITE_FLOAT: out->type = PV_REAL; out->d = sqlite3_value_double(v); return SQLITE_OK;
+    default: {
+        sqlite3_value *d = sqlite3_value_dup(v);
+        const void *p;
+        int n;
+        char *copy, **no;
+        if (!d) return SQLITE_NOMEM;
+        if (vt == SQLITE_TEXT) {
+            p = sqlite3_value_text(d);
+            out->type = PV_TEXT;
+        } else {
+            p = sqlite3_value_blob(d);
+            out->type = PV_BLOB;
+        }
+        n = sqlite3_value_bytes(d);
+        copy = bz_malloc((size_t)n + 1);
+        no = bz_realloc(c->owned, (size_t)(c->n_owned + 1) * sizeof *no);
+        if (!copy || !no) {
+            bz_free(copy);
+            if (no) c->owned = no;
+            sqlite3_value_free(d);
+            return SQLITE_NOMEM;
+        }
+        c->owned = no;
+        if (n) memcpy(copy, p, (size_t)n);
+        copy[n] = 0;
+        c->owned[c->n_owned++] = copy;
+        sqlite3_value_free(d);
+        out->p = copy;
+        out->n = (size_t)n;
+        return SQLITE_OK;
+    }
+    }
+}
+
+static int col_sqltype(PqTable *t, int col) {
+    if (col < t->n_data) return t->data_sqltype[col];
+    return t->hive_cols[col - t->n_data].is_int ? PV_INT : PV_TEXT;
+}
+
+/* Literal prefix of a LIKE/GLOB pattern usable for a byte range: for LIKE
+** only when the prefix has no letters (LIKE folds ASCII case). */
+static size_t pattern_prefix(const char *p, size_t n, int glob) {
+    size_t k = 0;
+    for (; k < n; k++) {
+        char ch = p[k];
+        if (glob ? (ch == '*' || ch == '?' || ch == '[') : (ch == '%' || ch == '_')) break;
+        if (!glob && ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (unsigned char)ch >= 0x80)) return 0;
+    }
+    return k;
+}
+
+/* Does file f's hive value for column col satisfy predicate p? */
+static int hive_may_match(PqTable *t, const char *val, int col, const PqPred *p) {
+    PqValue hv = {0};
+    int c;
+    if (!val) return p->op != PQ_OP_NOTNULL && p->op != PQ_OP_EQ && p->op != PQ_OP_IN;
+    if (t->hive_cols[col - t->n_data].is_int) {
+        hv.type = PV_INT;
+        hv.i = strtoll(val, NULL, 10);
+    } else {
+        hv.type = PV_TEXT;
+        hv.p = val;
+        hv.n = strlen(val);
+    }
+    switch (p->op) {
+    case PQ_OP_ISNULL: return 0;
+    case PQ_OP_NOTNULL: return 1;
+    case PQ_OP_IN:
+        for (int i = 0; i < p->n_in; i++)
+            if (pq_value_cmp(&hv, &p->in[i]) == 0) return 1;
+        return 0;
+    case PQ_OP_PREFIX: return hv.type == PV_TEXT && hv.n >= p->val.n && memcmp(hv.p, p->val.p, p->val.n) == 0;
+    }
+    if (p->val.type == PV_NULL) return 0;
+    c = pq_value_cmp(&hv, &p->val);
+    switch (p->op) {
+    case PQ_OP_EQ: return c == 0;
+    case PQ_OP_NE: return c != 0;
+    case PQ_OP_LT: return c < 0;
+    case PQ_OP_LE: return c <= 0;
+    case PQ_OP_GT: return c > 0;
+    case PQ_OP_GE: return c >= 0;
+    }
+    return 1;
+}
+
+/* Open the next file that may match; sets c->eof when none is left. */
+static int cursor_next_file(PqCursor *c) {
+    PqTable *t = (PqTable *)c->base.pVtab;
+    BzErr err = {0};
+    int i, rc;
+    for (;;) {
+        cursor_close_file(c);
+        c->file++;
+        if (c->file >= t->files.n) {
+            c->eof = 1;
+            return SQLITE_OK;
+        }
+        const char *path = t->files.paths[c->file];
+        /* hive partition pruning before the file is opened */
+        if (t->n_hive) {
+            c->hive_vals = bz_calloc((size_t)t->n_hive, sizeof(char *));
+            if (!c->hive_vals) return SQLITE_NOMEM;
+            for (i = 0; i < t->n_hive; i++) {
+                HiveFind hf = {t->hive_cols[i].name, NULL};
+                pq_hive_segments(path, hive_find, &hf);
+                c->hive_vals[i] = hf.val;
+            }
+            int skip = 0;
+            for (i = 0; i < c->n_preds && !skip; i++) {
+                int col = c->preds[i].field;
+                if (col >= t->n_data)
+                    skip = !hive_may_match(t, c->hive_vals[col - t->n_data], col, &c->preds[i]);
+            }
+            if (skip) continue;
+        }
+        rc = table_open_file(t, c->file, &c->pf, &c->pf_owned, &err);
+        if (rc) goto fail;
+        PqFile *pf = c->pf;
+        c->map = bz_malloc(sizeof(int) * (size_t)(t->n_data + 1));
+        c->want = bz_calloc((size_t)pf->n_fields + 1, 1);
+        c->rg_skip = bz_calloc((size_t)pf->meta->n_row_groups + 1, 1);
+        if (!c->map || !c->want || !c->rg_skip) return SQLITE_NOMEM;
+        for (i = 0; i < t->n_data; i++) {
+            int k = -1;
+            if (!t->union_by_name) {
+                k = i < pf->n_fields ? i : -1;
+                if (k < 0 || sqlite3_stricmp(pf->fields[i].name, t->data_names[i]) != 0 ||
+                    pf->fields[i].sql_type != t->data_sqltype[i]) {
+                    bz_err(&err, BZ_MISUSE, "schema mismatch: %s differs from %s at column \"%s\" "
+                           "(use union_by_name=1)", path, t->files.paths[0], t->data_names[i]);
+                    rc = BZ_MISUSE;
+                    goto fail;
+                }
+            } else {
+                for (int f = 0; f < pf->n_fields; f++)
+                    if (sqlite3_stricmp(pf->fields[f].name, t->data_names[i]) == 0) k = f;
+            }
+            c->map[i] = k;
+            int bit = i < 63 ? i : 63;
+            if (k >= 0 && (c->used & ((uint64_t)1 << bit))) c->want[k] = 1;
+        }
+        if (!t->union_by_name && pf->n_fields != t->n_data) {
+            bz_err(&err, BZ_MISUSE, "schema mismatch: %s has %d columns, %s has %d (use union_by_name=1)",
+                   path, pf->n_fields, t->files.paths[0], t->n_data);
+            rc = BZ_MISUSE;
+            goto fail;
+        }
+        /* row-group pruning: translate predicates to this file's fields */
+        int any = 0;
+        if (c->n_preds) {
+            PqPred *fp = bz_calloc((size_t)c->n_preds, sizeof *fp);
+            int nf = 0;
+            if (!fp) return SQLITE_NOMEM;
+            for (i = 0; i < c->n_preds; i++) {
+                int col = c->preds[i].field;
+                if (col >= t->n_data || c->map[col] < 0) continue;
+                fp[nf] = c->preds[i];
+                fp[nf].field = c->map[col];
+                nf++;
+            }
+            for (int g = 0; g < pf->meta->n_row_groups; g++) {
+                c->rg_skip[g] = nf && !pq_rowgroup_may_match(pf, g, fp, nf, 1);
+                any |= !c->rg_skip[g];
+            }
+            bz_free(fp);
+        } else {
+            any = pf->meta->n_row_groups > 0;
+        }
+        if (!any) continue;
+        PqScanOpts so;
+        memset(&so, 0, sizeof so);
+        so.want = c->want;
+        so.rg_skip = c->rg_skip;
+        so.limit = c->limit >= 0 ? c->limit - c->returned : -1;
+        so.offset = c->offset;
+        rc = pq_scan_open(pf, &so, &c->scan, &err);
+        if (rc) goto fail;
+        return SQLITE_OK;
+    }
+fail:
+    bz_err_prefix(&err, "parquet");
+    return bz_vtab_error(c->base.pVtab, &err);
+}
+
+/* Step to the next row, across files; handles OFFSET across files. */
+static int cursor_step(PqCursor *c) {
+    BzErr err = {0};
+    for (;;) {
+        if (c->eof) return SQLITE_OK;
+        if (c->limit >= 0 && c->returned >= c->limit) {
+            c->eof = 1;
+            return SQLITE_OK;
+        }
+        if (!c->scan) {
+            int rc = cursor_next_file(c);
+            if (rc || c->eof) return rc;
+            continue;
+        }
+        int rc = pq_scan_next(c->scan, &err);
+        if (rc == BZ_OK) {
+            c->returned++;
+            c->rowid++;
+            return SQLITE_OK;
+        }
+        if (rc != BZ_DONE) {
+            bz_err_prefix(&err, "parquet");
+            return bz_vtab_error(c->base.pVtab, &err);
+        }
+        /* OFFSET rows consumed by this file are not returned */
+        if (c->offset > 0) {
+            int64_t rows = 0;
+            for (int g = 0; g < c->pf->meta->n_row_groups; g++) rows += c->pf->meta->row_groups[g].num_rows;
+            c->offset = c->offset > rows ? c->offset - rows : 0;
+        }
+        pq_scan_close(c->scan);
+        c->scan = NULL;
+    }
+}
+
+static int pqtabFilter(sqlite3_vtab_cursor *cur, int idxNum, const char *idxStr, int argc,
+                       sqlite3_value **argv) {
+    PqCursor *c = (PqCursor *)cur;
+    PqTable *t = (PqTable *)cur->pVtab;
+    const char *p = idxStr ? idxStr : "";
+    int ai = 0, rc;
+    (void)idxNum;
+    cursor_close_file(c);
+    cursor_reset_plan(c);
+    c->file = -1;
+    c->eof = 0;
+    c->used = ~(uint64_t)0;
+    c->limit = -1;
+    c->offset = 0;
+    c->returned = 0;
+    c->rowid = 0;
+    c->preds = bz_calloc((size_t)argc + 1, sizeof(PqPred));
+    if (!c->preds) return SQLITE_NOMEM;
+    while (*p) {
+        char kind = *p++;
+        if (kind == 'u') {
+            c->used = strtoull(p, (char **)&p, 16);
+        } else if (kind == 'c' || kind == 'n') {
+            int col = (int)strtol(p, (char **)&p, 10), sqlop = 0;
+            if (kind == 'c' && *p == ':') sqlop = (int)strtol(p + 1, (char **)&p, 10);
+            if (ai >= argc) break;
+            sqlite3_value *v = argv[ai++];
+            PqPred *pr = &c->preds[c->n_preds];
+            pr->field = col;
+            if (kind == 'n') {
+                sqlite3_value *x;
+                int n = 0, cap = 16;
+                PqValue *vals = bz_malloc(sizeof(PqValue) * (size_t)cap);
+                if (!vals) return SQLITE_NOMEM;
+                for (rc = sqlite3_vtab_in_first(v, &x); rc == SQLITE_OK && x; rc = sqlite3_vtab_in_next(v, &x)) {
+                    if (n == cap) {
+                        PqValue *nv = bz_realloc(vals, sizeof(PqValue) * (size_t)(cap *= 2));
+                        if (!nv) { bz_free(vals); return SQLITE_NOMEM; }
+                        vals = nv;
+                    }
+                    if (to_pqvalue(c, x, col_sqltype(t, col), &vals[n])) { bz_free(vals); return SQLITE_NOMEM; }
+                    n++;
+                }
+                if (rc != SQLITE_OK && rc != SQLITE_DONE) { bz_free(vals); return rc; }
+                /* keep the IN storage alive with the plan */
+                bz_free(c->in_vals); /* only one IN list per cursor is kept in in_vals... */
+                c->in_vals = NULL;
+                char **no = bz_realloc(c->owned, (size_t)(c->n_owned + 1) * sizeof *no);
+                if (!no) { bz_free(vals); return SQLITE_NOMEM; }
+                c->owned = no;
+                c->owned[c->n_owned++] = (char *)vals;
+                pr->op = PQ_OP_IN;
+                pr->in = vals;
+                pr->n_in = n;
+                c->n_preds++;
+                continue;
+            }
+            int op = op_of(sqlop);
+            if (op >= PQ_OP_PREFIX + 100) {
+                int glob = op >= PQ_OP_PREFIX + 200;
+                if (sqlite3_value_type(v) != SQLITE_TEXT || col_sqltype(t, col) != PV_TEXT) continue;
+                const char *pat = (const char *)sqlite3_value_text(v);
+                size_t k = pattern_prefix(pat, (size_t)sqlite3_value_bytes(v), glob);
+                if (k == 0) continue;
+                sqlite3_value *pv = sqlite3_value_dup(v);
+                if (!pv) return SQLITE_NOMEM;
+                rc = to_pqvalue(c, pv, PV_TEXT, &pr->val);
+                sqlite3_value_free(pv);
+                if (rc) return rc;
+                pr->val.n = k;
+                pr->op = PQ_OP_PREFIX;
+                c->n_preds++;
+                continue;
+            }
+            /* IS NULL / IS NOT NULL arrive as ISNULL/NOTNULL; "x IS NULL" via IS with NULL too */
+            if ((sqlop == SQLITE_INDEX_CONSTRAINT_IS || sqlop == SQLITE_INDEX_CONSTRAINT_ISNOT) &&
+                sqlite3_value_type(v) == SQLITE_NULL)
+                op = sqlop == SQLITE_INDEX_CONSTRAINT_IS ? PQ_OP_ISNULL : PQ_OP_NOTNULL;
+            else if (sqlop == SQLITE_INDEX_CONSTRAINT_ISNOT)
+                continue; /* IS NOT value: true for NULLs too; no pruning */
+            pr->op = op;
+            if (op != PQ_OP_ISNULL && op != PQ_OP_NOTNULL) {
+                rc = to_pqvalue(c, v, col_sqltype(t, col), &pr->val);
+                if (rc) return rc;
+            }
+            c->n_preds++;
+        } else if (kind == 'L') {
+            if (ai < argc) c->limit = sqlite3_value_int64(argv[ai++]);
+            if (c->limit < 0) c->limit = -1;
+        } else if (kind == 'O') {
+            if (ai < argc) c->offset = sqlite3_value_int64(argv[ai++]);
+            if (c->offset < 0) c->offset = 0;
+        }
+        while (*p == ' ') p++;
+    }
+    return cursor_step(c);
+}
+
+static int pqtabNext(sqlite3_vtab_cursor *cur) {
+    return cursor_step((PqCursor *)cur);
+}
+
+static int pqtabEof(sqlite3_vtab_cursor *cur) {
+    return ((PqCursor *)cur)->eof;
+}
+
+static int pqtabColumn(sqlite3_vtab_cursor *cur, sqlite3_context *ctx, int col) {
+    PqCursor *c = (PqCursor *)cur;
+    PqTable *t = (PqTable *)cur->pVtab;
+    PqValue v;
+    BzErr err = {0};
+    if (col == t->n_cols) { /* filename */
+        sqlite3_result_text(ctx, t->files.paths[c->file], -1, SQLITE_TRANSIENT);
+        return SQLITE_OK;
+    }
+    if (col >= t->n_data) {
+        const char *hv = c->hive_vals ? c->hive_vals[col - t->n_data] : NULL;
+        if (!hv) return SQLITE_OK;
+        if (t->hive_cols[col - t->n_data].is_int) sqlite3_result_int64(ctx, strtoll(hv, NULL, 10));
+        else sqlite3_result_text(ctx, hv, -1, SQLITE_TRANSIENT);
+        return SQLITE_OK;
+    }
+    int f = c->map[col];
+    if (f < 0) return SQLITE_OK; /* column missing in this file (union_by_name) */
+    int rc = pq_scan_value(c->scan, f, &v, &err);
+    if (rc) {
+        bz_err_prefix(&err, "parquet");
+        sqlite3_result_error(ctx, err.msg, -1);
+        return bz_vtab_error(cur->pVtab, &err);
+    }
+    switch (v.type) {
+    case PV_INT: sqlite3_result_int64(ctx, v.i); break;
+    case PV_REAL: sqlite3_result_double(ctx, v.d); break;
+    case PV_TEXT: sqlite3_result_text64(ctx, v.p, v.n, SQLITE_TRANSIENT, SQLITE_UTF8); break;
+    case PV_BLOB: sqlite3_result_blob64(ctx, v.p, v.n, SQLITE_TRANSIENT); break;
+    default: break;
+    }
+    return SQLITE_OK;
+}
+
+static int pqtabRowid(sqlite3_vtab_cursor *cur, sqlite3_int64 *pRowid) {
+    *pRowid = ((PqCursor *)cur)->rowid;
+    return SQLITE_OK;
+}
+
+static sqlite3_module parquetModule = {
+    0, pqtabConnect, pqtabConnect, pqtabBestIndex, pqtabDisconnect, pqtabDisconnect,
+    pqtabOpen, pqtabClose, pqtabFilter, pqtabNext, pqtabEof, pqtabColumn, pqtabRowid,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0};
+
+/* ======================================================================
+** parquet_schema(path) and parquet_metadata(path): eponymous tables with a
+** hidden `path` argument; the whole result is built in xFilter.
+*/
+typedef struct MetaCell {
+    int type; /* PV_* */
+    int64_t i;
+    char *z;
+} MetaCell;
+
+typedef struct MetaCursor {
+    sqlite3_vtab_cursor base;
+    MetaCell *cells;
+    int n_rows, n_cols, row;
+} MetaCursor;
+
+typedef struct MetaTable {
+    sqlite3_vtab base;
+    int which; /* 0 schema, 1 metadata */
+} MetaTable;
+
+static const char *kSchemaSql =
+    "CREATE TABLE x(name TEXT, path TEXT, physical_type TEXT, logical_type TEXT, "
+    "repetition TEXT, type_length INTEGER, precision INTEGER, scale INTEGER, "
+    "num_children INTEGER, field_id INTEGER, file TEXT HIDDEN)";
+static const char *kMetaSql =
+    "CREATE TABLE x(row_group INTEGER, num_rows INTEGER, column_id INTEGER, path TEXT, "
+    "physical_type TEXT, compression TEXT, encodings TEXT, total_compressed_size INTEGER, "
+    "total_uncompressed_size INTEGER, num_values INTEGER, data_page_offset INTEGER, "
+    "dictionary_page_offset INTEGER, min TEXT, max TEXT, null_count INTEGER, "
+    "has_page_index INTEGER, has_bloom_filter INTEGER, file TEXT HIDDEN)";
+
+static int metaConnect(sqlite3 *db, void *pAux, int argc, const char *const *argv,
+                       sqlite3_vtab **ppVtab, char **pzErr) {
+    MetaTable *t;
+    int which = pAux != NULL;
+    int rc = sqlite3_declare_vtab(db, which ? kMetaSql : kSchemaSql);
+    (void)argc;
+    (void)argv;
+    (void)pzErr;
+    if (rc) return rc;
+    t = sqlite3_malloc(sizeof *t);
+    if (!t) return SQLITE_NOMEM;
+    memset(t, 0, sizeof *t);
+    t->which = which;
+    *ppVtab = &t->base;
+    return SQLITE_OK;
+}
+
+static int metaDisconnect(sqlite3_vtab *v) {
+    sqlite3_free(v);
+    return SQLITE_OK;
+}
+
+static int metaBestIndex(sqlite3_vtab *v, sqlite3_index_info *info) {
+    MetaTable *t = (MetaTable *)v;
+    int hidden = t->which ? 17 : 10, found = 0;
+    for (int i = 0; i < info->nConstraint; i++) {
+        if (info->aConstraint[i].iColumn == hidden && info->aConstraint[i].op == SQLITE_INDEX_CONSTRAINT_EQ) {
+            if (!info->aConstraint[i].usable) return SQLITE_CONSTRAINT;
+            info->aConstraintUsage[i].argvIndex = 1;
+            info->aConstraintUsage[i].omit = 1;
+            found = 1;
+        }
+    }
+    info->estimatedCost = found ? 10 : 1e12;
+    info->idxNum = found;
+    return SQLITE_OK;
+}
+
+static int metaOpen(sqlite3_vtab *v, sqlite3_vtab_cursor **pp) {
+    MetaCursor *c = sqlite3_malloc(sizeof *c);
+    (void)v;
+    if (!c) return SQLITE_NOMEM;
+    memset(c, 0, sizeof *c);
+    *pp = &c->base;
+    return SQLITE_OK;
+}
+
+static void meta_free_cells(MetaCursor *c) {
+    for (int i = 0; i < c->n_rows * c->n_cols; i++) bz_free(c->cells[i].z);
+    bz_free(c->cells);
+    c->cells = NULL;
+    c->n_rows = c->row = 0;
+}
+
+static int metaClose(sqlite3_vtab_cursor *cur) {
+    meta_free_cells((MetaCursor *)cur);
+    sqlite3_free(cur);
+    return SQLITE_OK;
+}
+
+typedef struct CellSink {
+    MetaCursor *c;
+    int cap;
+    int rc;
+} CellSink;
+
+static MetaCell *sink_row(CellSink *s) {
+    MetaCursor *c = s->c;
+    if (s->rc) return NULL;
+    if (c->n_rows == s->cap) {
+        int cap = s->cap ? s->cap * 2 : 16;
+        MetaCell *n = bz_realloc(c->cells, sizeof(MetaCell) * (size_t)cap * (size_t)c->n_cols);
+        if (!n) {
+            s->rc = SQLITE_NOMEM;
+            return NULL;
+        }
+        c->cells = n;
+        s->cap = cap;
+    }
+    MetaCell *r = &c->cells[(size_t)c->n_rows * (size_t)c->n_cols];
+    memset(r, 0, sizeof(MetaCell) * (size_t)c->n_cols);
+    c->n_rows++;
+    return r;
+}
+
+static void cell_text(CellSink *s, MetaCell *cell, const char *z, size_t n) {
+    cell->type = PV_TEXT;
+    cell->z = bz_strndup(z, n);
+    if (!cell->z) s->rc = SQLITE_NOMEM;
+}
+static void cell_int(MetaCell *cell, int64_t v) {
+    cell->type = PV_INT;
+    cell->i = v;
+}
+
+static int metaFilter(sqlite3_vtab_cursor *cur, int idxNum, const char *idxStr, int argc,
+                      sqlite3_value **argv) {
+    MetaCursor *c = (MetaCursor *)cur;
+    MetaTable *t = (MetaTable *)cur->pVtab;
+    BzErr err = {0};
+    BzReadAt *src;
+    PqFile *pf;
+    CellSink s = {c, 0, SQLITE_OK};
+    const char *path;
+    int rc;
+    (void)idxStr;
+    meta_free_cells(c);
+    if (!idxNum || argc < 1 || sqlite3_value_type(argv[0]) == SQLITE_NULL) {
+        sqlite3_free(cur->pVtab->zErrMsg);
+        cur->pVtab->zErrMsg = sqlite3_mprintf("%s: a file path argument is required",
+                                              t->which ? "parquet_metadata" : "parquet_schema");
+        return SQLITE_ERROR;
+    }
+    path = (const char *)sqlite3_value_text(argv[0]);
+    rc = bz_file_open(path, &src, &err);
+    if (!rc) rc = pq_file_open(src, NULL, &pf, &err);
+    if (rc) {
+        bz_err_prefix(&err, "%s", t->which ? "parquet_metadata" : "parquet_schema");
+        return bz_vtab_error(cur->pVtab, &err);
+    }
+    c->n_cols = t->which ? 17 : 10;
+    if (!t->which) {
+        for (int i = 1; i < pf->meta->n_schema; i++) {
+            const PqSchemaElement *e = &pf->meta->schema[i];
+            MetaCell *r = sink_row(&s);
+            char lt[64];
+            if (!r) break;
+            /* dotted path */
+            BzBuf pb;
+            int chain[64], d = 0;
+            for (int j = i; j > 0 && d < 64; j = pf->nodes[j].parent) chain[d++] = j;
+            bz_buf_init(&pb, 0);
+            while (d > 0) {
+                bz_buf_appendz(&pb, pf->nodes[chain[--d]].el->name);
+                if (d) bz_buf_appendc(&pb, '.');
+            }
+            cell_text(&s, &r[0], e->name, strlen(e->name));
+            cell_text(&s, &r[1], pb.data ? pb.data : "", pb.n);
+            bz_buf_free(&pb);
+            if (e->type >= 0) cell_text(&s, &r[2], pq_type_name(e->type), strlen(pq_type_name(e->type)));
+            pq_logical_type_str(e, lt, sizeof lt);
+            if (lt[0]) cell_text(&s, &r[3], lt, strlen(lt));
+            if (e->repetition >= 0)
+                cell_text(&s, &r[4], pq_repetition_name(e->repetition), strlen(pq_repetition_name(e->repetition)));
+            if (e->type == PQ_FIXED_LEN_BYTE_ARRAY) cell_int(&r[5], e->type_length);
+            if (e->logical.kind == PQ_LT_DECIMAL || e->converted_type == PQ_CT_DECIMAL) {
+                cell_int(&r[6], e->logical.kind == PQ_LT_DECIMAL ? e->logical.precision : e->precision);
+                cell_int(&r[7], e->logical.kind == PQ_LT_DECIMAL ? e->logical.scale : e->scale);
+            }
+            cell_int(&r[8], e->num_children);
+            if (e->field_id >= 0) cell_int(&r[9], e->field_id);
+        }
+    } else {
+        for (int g = 0; g < pf->meta->n_row_groups; g++) {
+            const PqRowGroup *rg = &pf->meta->row_groups[g];
+            for (int k = 0; k < rg->n_columns; k++) {
+                const PqColumnChunk *cc = &rg->columns[k];
+                const PqColumnMeta *m = &cc->meta;
+                MetaCell *r = sink_row(&s);
+                char bmin[256], bmax[256];
+                PqValue mn, mx;
+                if (!r) break;
+                cell_int(&r[0], g);
+                cell_int(&r[1], rg->num_rows);
+                cell_int(&r[2], k);
+                cell_text(&s, &r[3], pf->leaves[k].path, strlen(pf->leaves[k].path));
+                cell_text(&s, &r[4], pq_type_name(m->type), strlen(pq_type_name(m->type)));
+                const char *codec = cc->has_meta ? bz_codec_name(m->codec) : "";
+                cell_text(&s, &r[5], codec, strlen(codec));
+                BzBuf eb;
+                bz_buf_init(&eb, 0);
+                for (int e = 0; e < m->n_encodings; e++)
+                    bz_buf_printf(&eb, "%s%s", e ? "," : "", pq_encoding_name(m->encodings[e]));
+                cell_text(&s, &r[6], eb.data ? eb.data : "", eb.n);
+                bz_buf_free(&eb);
+                cell_int(&r[7], m->total_compressed_size);
+                cell_int(&r[8], m->total_uncompressed_size);
+                cell_int(&r[9], m->num_values);
+                cell_int(&r[10], m->data_page_offset);
+                if (m->dictionary_page_offset >= 0) cell_int(&r[11], m->dictionary_page_offset);
+                if (pq_chunk_minmax(pf, g, k, &mn, &mx, bmin, bmax)) {
+                    char tmp[64];
+                    const PqValue *vv[2] = {&mn, &mx};
+                    for (int q = 0; q < 2; q++) {
+                        const PqValue *x = vv[q];
+                        if (x->type == PV_INT) snprintf(tmp, sizeof tmp, "%lld", (long long)x->i), cell_text(&s, &r[12 + q], tmp, strlen(tmp));
+                        else if (x->type == PV_REAL) snprintf(tmp, sizeof tmp, "%.17g", x->d), cell_text(&s, &r[12 + q], tmp, strlen(tmp));
+                        else if (x->type == PV_TEXT) cell_text(&s, &r[12 + q], x->p, x->n);
+                    }
+                }
+                if (m->has_stats && m->stats.null_count >= 0) cell_int(&r[14], m->stats.null_count);
+                cell_int(&r[15], cc->column_index_offset >= 0 && cc->offset_index_offset >= 0);
+                cell_int(&r[16], m->bloom_filter_offset >= 0);
+            }
+        }
+    }
+    pq_file_close(pf);
+    c->row = 0;
+    return s.rc;
+}
+
+static int metaNext(sqlite3_vtab_cursor *cur) {
+    ((MetaCursor *)cur)->row++;
+    return SQLITE_OK;
+}
+static int metaEof(sqlite3_vtab_cursor *cur) {
+    MetaCursor *c = (MetaCursor *)cur;
+    return c->row >= c->n_rows;
+}
+static int metaColumn(sqlite3_vtab_cursor *cur, sqlite3_context *ctx, int col) {
+    MetaCursor *c = (MetaCursor *)cur;
+    if (col >= c->n_cols) return SQLITE_OK;
+    MetaCell *cell = &c->cells[(size_t)c->row * (size_t)c->n_cols + (size_t)col];
+    if (cell->type == PV_INT) sqlite3_result_int64(ctx, cell->i);
+    else if (cell->type == PV_TEXT) sqlite3_result_text(ctx, cell->z, -1, SQLITE_TRANSIENT);
+    return SQLITE_OK;
+}
+static int metaRowid(sqlite3_vtab_cursor *cur, sqlite3_int64 *r) {
+    *r = ((MetaCursor *)cur)->row;
+    return SQLITE_OK;
+}
+
+static sqlite3_module metaModule = {
+    0, 0, metaConnect, metaBestIndex, metaDisconnect, 0, metaOpen, metaClose, metaFilter,
+    metaNext, metaEof, metaColumn, metaRowid, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0};
+
+int bz_register_parquet(sqlite3 *db) {
+    int rc = sqlite3_create_module(db, "parquet", &parquetModule, 0);
+    if (rc == SQLITE_OK) rc = sqlite3_create_module(db, "parquet_schema", &metaModule, 0);
+    if (rc == SQLITE_OK) rc = sqlite3_create_module(db, "parquet_metadata", &metaModule, (void *)1);
+    return rc;
 }

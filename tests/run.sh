@@ -9,7 +9,7 @@
 #   tests/sql/*.sql            self-checking SQL through the sqlite3 shell: every
 #                              output line must end in "1" (sqlean style), or, if
 #                              X.expected exists beside X.sql, output must match it
-#   tests/python/*.py          host-language tests, Debian's /usr/bin/python3
+#   tests/python/test_*.py     host-language tests, Debian's /usr/bin/python3
 #   tests/integration/*.{sh,py} tests against the real servers of the test stack
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -28,15 +28,11 @@ if [[ $B == *asan* ]]; then
 fi
 # Hosts (sqlite3 shell, python) loading an ASan .so need the runtime preloaded;
 # their own leaks are not ours, so leak checking is off for them.
-host_env() {
-    if [ -n "$PRELOAD" ]; then
-        env LD_PRELOAD="$PRELOAD" ASAN_OPTIONS="detect_leaks=0:abort_on_error=1:allocator_may_return_null=1" "$@"
-    else
-        "$@"
-    fi
-}
-export -f host_env
-export PRELOAD
+HOST=()
+if [ -n "$PRELOAD" ]; then
+    HOST=(env LD_PRELOAD="$PRELOAD" ASAN_OPTIONS="detect_leaks=0:abort_on_error=1:allocator_may_return_null=1")
+fi
+export BZ_HOST_PRELOAD="$PRELOAD"
 
 LOG=$ROOT/$B/test-logs
 rm -rf "$LOG"
@@ -72,7 +68,7 @@ run_one() { # name command...
 
 sql_test() { # file.sql
     local f=$1 exp=${1%.sql}.expected out
-    out=$(host_env sqlite3 -bail -batch :memory: -cmd ".load $BZ_EXT" <"$f" 2>&1)
+    out=$(${BZ_HOST_PRELOAD:+env LD_PRELOAD="$BZ_HOST_PRELOAD" ASAN_OPTIONS=detect_leaks=0:abort_on_error=1:allocator_may_return_null=1} sqlite3 -bail -batch :memory: -cmd ".load $BZ_EXT" <"$f" 2>&1)
     local rc=$?
     if [ -f "$exp" ]; then
         diff -u "$exp" <(printf '%s\n' "$out") && return 0
@@ -97,9 +93,9 @@ for f in tests/sql/*.sql; do
     run_one "sql/$(basename "$f" .sql)" bash -c 'sql_test "$0"' "$f"
 done
 # 3. host-language tests
-for f in tests/python/*.py; do
+for f in tests/python/test_*.py; do
     [ -f "$f" ] || continue
-    run_one "python/$(basename "$f" .py)" host_env "$PYTHON" "$f"
+    run_one "python/$(basename "$f" .py)" "${HOST[@]}" "$PYTHON" "$f"
 done
 # 4. integration tests against the real test stack
 itests=()
@@ -115,7 +111,7 @@ if ((${#itests[@]})); then
         eval "$(tests/stack.sh env)"
         for f in "${itests[@]}"; do
             case $f in
-            *.py) run_one "integration/$(basename "$f")" host_env "$PYTHON" "$f" ;;
+            *.py) run_one "integration/$(basename "$f")" "${HOST[@]}" "$PYTHON" "$f" ;;
             *) run_one "integration/$(basename "$f")" bash "$f" ;;
             esac
         done

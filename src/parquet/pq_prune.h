@@ -1,0 +1,37 @@
+/*
+** pq_prune.h: decide from footer statistics (and bloom filters) whether a
+** row group can hold a row matching a predicate. SQL comparison semantics
+** follow SQLite's: NULL < numbers < text < blob, text compared bytewise
+** (BINARY collation). Every "no" must be certain: statistics are used only
+** where they are trustworthy (see pq_prune.c).
+*/
+#ifndef PQ_PRUNE_H
+#define PQ_PRUNE_H
+
+#include "pq_reader.h"
+
+enum { PQ_OP_EQ, PQ_OP_LT, PQ_OP_LE, PQ_OP_GT, PQ_OP_GE, PQ_OP_NE, PQ_OP_ISNULL, PQ_OP_NOTNULL,
+       PQ_OP_IN, PQ_OP_PREFIX };
+
+typedef struct PqPred {
+    int field;
+    int op;
+    PqValue val;        /* EQ..NE, PREFIX (text prefix); text/blob bytes owned by the caller */
+    const PqValue *in;  /* IN list */
+    int n_in;
+} PqPred;
+
+/* Compare two SQL values with SQLite's ordering. */
+int pq_value_cmp(const PqValue *a, const PqValue *b);
+
+/* 0 if row group rg certainly has no row satisfying every predicate, else 1.
+** Reads bloom filters through f->src for EQ/IN predicates when present
+** (use_bloom); errors while reading a bloom filter just disable it. */
+int pq_rowgroup_may_match(PqFile *f, int rg, const PqPred *preds, int n, int use_bloom);
+
+/* Min/max of a flat field's chunk as SQL values, if trustworthy. Returns 1
+** when both are set (buffers hold rendered text, 256 bytes each). */
+int pq_chunk_minmax(const PqFile *f, int rg, int leaf, PqValue *mn, PqValue *mx, char *bmin,
+                    char *bmax);
+
+#endif

@@ -1,0 +1,140 @@
+/*
+** pq_reader.h: open a Parquet file through a BzReadAt and scan it as rows of
+** SQL values, a column batch at a time.
+**
+** A PqFile is the parsed footer plus the schema flattened into top-level
+** fields (the SQL columns) and leaves (the physical column chunks). A PqScan
+** reads the projected fields of chosen row groups. Flat columns are decoded
+** into batches of up to PQ_BATCH values; nested fields (LIST, MAP, STRUCT,
+** bare repeated fields) are assembled per row into JSON text.
+**
+** Usage:
+**     PqFile *f;  PqScan *s;  PqValue v;
+**     if (pq_file_open(src, &f, &err)) ...            // takes ownership of src
+**     PqScanOpts o = {0}; o.want = want_mask_of_fields;
+**     if (pq_scan_open(f, &o, &s, &err)) ...
+**     while ((rc = pq_scan_next(s, &err)) == BZ_OK)
+**         for each field i: pq_scan_value(s, i, &v, &err) ... v.type ...
+**     // rc == BZ_DONE at the end
+**     pq_scan_close(s); pq_file_close(f);
+**
+** Memory: bounded by the projected column chunks of one row group (compressed
+** bytes) plus one decompressed page per projected leaf.
+*/
+#ifndef PQ_READER_H
+#define PQ_READER_H
+
+#include "common/bz_readat.h"
+#include "pq_meta.h"
+
+#define PQ_BATCH 2048
+/* Safety limits (Rationale: a hostile file must not make us allocate more
+** than it justifies; real writers stay far below these). */
+#define PQ_MAX_PAGE_SIZE ((size_t)256 << 20)   /* one page, uncompressed */
+#define PQ_MAX_FOOTER_SIZE ((size_t)256 << 20)
+#define PQ_MAX_CHUNK_SIZE ((size_t)2 << 30)
+
+/* How a leaf's values become SQL values. */
+enum {
+    PK_BOOL, PK_INT32, PK_UINT32, PK_INT64, PK_UINT64, PK_FLOAT, PK_DOUBLE, PK_FLOAT16,
+    PK_STRING, PK_BLOB, PK_UUID, PK_DECIMAL, PK_DATE, PK_TIME, PK_TIMESTAMP, PK_INT96,
+    PK_INTERVAL, PK_NESTED
+};
+
+/* SQL value produced by a scan. Text/blob bytes stay valid until the next
+** pq_scan_next or pq_scan_value on the same field. */
+enum { PV_NULL = 0, PV_INT = 1, PV_REAL = 2, PV_TEXT = 3, PV_BLOB = 4 };
+typedef struct PqValue {
+    int type;
+    int64_t i;
+    double d;
+    const char *p;
+    size_t n;
+} PqValue;
+
+typedef struct PqLeaf {
+    int node;           /* index into schema */
+    int field;          /* top-level field it belongs to */
+    int max_def, max_rep;
+    int type, type_length;
+    int kind;           /* PK_* */
+    int scale, precision;
+    int unit;           /* PQ_UNIT_* for TIME/TIMESTAMP */
+    char *path;         /* dotted path, e.g. "a.list.element" */
+} PqLeaf;
+
+typedef struct PqNode {
+    const PqSchemaElement *el;
+    int parent;
+    int *children;
+    int n_children;
+    int def, rep;       /* levels at this node (counting itself) */
+    int leaf;           /* leaf index, or -1 for a group */
+    int first_leaf, n_leaves;
+    int shape;          /* NS_* below */
+} PqNode;
+
+/* How a node is rendered in JSON. */
+enum { NS_LEAF, NS_STRUCT, NS_LIST, NS_MAP, NS_REPEATED };
+
+typedef struct PqField {
+    const char *name;
+    int node;
+    int first_leaf, n_leaves;
+    int kind;           /* leaf kind for flat fields, PK_NESTED otherwise */
+    int sql_type;       /* PV_INT, PV_REAL, PV_TEXT, PV_BLOB: declared type */
+} PqField;
+
+typedef struct PqFile {
+    BzReadAt *src;
+    PqFileMeta *meta;
+    PqNode *nodes;      /* one per schema element */
+    PqLeaf *leaves;
+    int n_leaves;
+    PqField *fields;
+    int n_fields;
+    int binary_as_string;
+    int decimal_as_text;
+    uint64_t footer_len;
+} PqFile;
+
+typedef struct PqOpenOpts {
+    int binary_as_string;
+    int decimal_as_text;
+} PqOpenOpts;
+
+/* Open: read and parse the footer (one read of the tail, a second only when
+** the footer is larger), build the schema. Takes ownership of src, even on
+** error. Errors name the source. */
+int pq_file_open(BzReadAt *src, const PqOpenOpts *opts, PqFile **out, BzErr *err);
+void pq_file_close(PqFile *f);
+/* Declared SQL type name of a field ("INTEGER", "REAL", "TEXT", "BLOB"). */
+const char *pq_field_decltype(const PqFile *f, int field);
+
+typedef struct PqScan PqScan;
+
+typedef struct PqScanOpts {
+    const uint8_t *want;   /* want[i] != 0: field i is read; NULL = all */
+    const uint8_t *rg_skip;/* rg_skip[g] != 0: row group g is skipped; NULL = none */
+    int64_t offset;        /* rows to skip before the first returned (>= 0) */
+    int64_t limit;         /* rows to return at most (-1 = no limit) */
+} PqScanOpts;
+
+int pq_scan_open(PqFile *f, const PqScanOpts *o, PqScan **out, BzErr *err);
+/* Advance to the next row: BZ_OK, BZ_DONE at the end, or an error whose
+** message names the file, row group and column. */
+int pq_scan_next(PqScan *s, BzErr *err);
+/* Value of field i in the current row (i must be wanted). */
+int pq_scan_value(PqScan *s, int field, PqValue *v, BzErr *err);
+/* Row number of the current row in the file (0-based). */
+int64_t pq_scan_rowid(const PqScan *s);
+void pq_scan_close(PqScan *s);
+
+/* ---- value rendering (shared with statistics and parquet_metadata) ---- */
+/* Render one physical value of a leaf as an SQL value; text goes into buf
+** (at least 64 bytes; nested never). p is the raw PLAIN-encoded value (for
+** statistics) of n bytes. Returns BZ_OK or BZ_CORRUPT for a bad length. */
+int pq_render_plain(const PqFile *f, const PqLeaf *leaf, const uint8_t *p, size_t n, char *buf,
+                    PqValue *v);
+
+#endif
