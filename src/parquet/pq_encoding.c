@@ -119,13 +119,15 @@ static inline uint64_t unzigzag(uint64_t u) {
     static void unpack32_##BW(const uint8_t *in, uint32_t *out, size_t ng) {                       \
         for (; ng > 0; ng--, in += (BW), out += 8) {                                               \
             uint64_t w = ld64(in);                                                                 \
-            for (int i = 0; i < 8; i++) out[i] = (uint32_t)((w >> (i * (BW))) & PQ_MASK(BW));      \
+            for (int i = 0; i < 8; i++)                                                            \
+                out[i] = (uint32_t)((w >> (i * (BW))) & PQ_MASK(BW));                              \
         }                                                                                          \
     }                                                                                              \
     static void unpack8_##BW(const uint8_t *in, uint8_t *out, size_t ng) {                         \
         for (; ng > 0; ng--, in += (BW), out += 8) {                                               \
             uint64_t w = ld64(in);                                                                 \
-            for (int i = 0; i < 8; i++) out[i] = (uint8_t)((w >> (i * (BW))) & PQ_MASK(BW));       \
+            for (int i = 0; i < 8; i++)                                                            \
+                out[i] = (uint8_t)((w >> (i * (BW))) & PQ_MASK(BW));                               \
         }                                                                                          \
     }
 
@@ -184,11 +186,12 @@ static const Unpack8Fn unpack8[9] = {unpack8_0, unpack8_1, unpack8_2, unpack8_3,
                                      unpack8_5, unpack8_6, unpack8_7, unpack8_8};
 
 /* How many of `want` groups of bw bytes starting at offset off of an n-byte
-** buffer can be unpacked in place (off <= n). */
+** buffer can be unpacked in place. */
 static inline size_t fast_groups(size_t n, size_t off, int bw, size_t want) {
-    size_t avail = n - off, g;
+    size_t avail, g;
     if (bw == 0) return want;
-    if (avail < (size_t)bw + 8) return 0;
+    if (off >= n || n - off < (size_t)bw + 8) return 0;
+    avail = n - off;
     g = (avail - (size_t)bw - 8) / (size_t)bw + 1;
     return g < want ? g : want;
 }
@@ -277,7 +280,8 @@ static int rle_next_run(PqRle *d, BzErr *err) {
             bz_err(err, BZ_CORRUPT, "RLE: run value truncated at offset %zu", d->pos);
             return -1;
         }
-        for (size_t i = 0; i < nb; i++) v |= (uint32_t)d->p[d->pos + i] << (8 * i);
+        for (size_t i = 0; i < nb; i++)
+            v |= (uint32_t)d->p[d->pos + i] << (8 * i);
         d->pos += nb;
         if (bw < 32 && (v >> bw) != 0) {
             bz_err(err, BZ_CORRUPT, "RLE: run value %u wider than bit width %d", v, bw);
@@ -336,13 +340,15 @@ static void rle_packed8(PqRle *d, uint8_t *out, uint32_t k) {
     }
     for (; fast < ng; fast++) {
         rle_fill_buf(d);
-        for (int i = 0; i < 8; i++) *out++ = (uint8_t)d->buf[i];
+        for (int i = 0; i < 8; i++)
+            *out++ = (uint8_t)d->buf[i];
         d->buf_pos = 8;
     }
     k %= 8;
     if (k) {
         rle_fill_buf(d);
-        for (uint32_t i = 0; i < k; i++) out[i] = (uint8_t)d->buf[i];
+        for (uint32_t i = 0; i < k; i++)
+            out[i] = (uint8_t)d->buf[i];
         d->buf_pos = (int)k;
     }
 }
@@ -363,7 +369,8 @@ int pq_rle_decode(PqRle *d, uint32_t *out, int count, BzErr *err) {
             rle_packed32(d, out + done, k);
         } else {
             uint32_t v = d->value, *o = out + done;
-            for (uint32_t i = 0; i < k; i++) o[i] = v;
+            for (uint32_t i = 0; i < k; i++)
+                o[i] = v;
         }
         d->run_left -= k;
         done += (int)k;
@@ -401,8 +408,10 @@ int pq_rle_decode_u8(PqRle *d, uint8_t *out, int count, BzErr *err) {
             continue;
         }
         k = (uint32_t)BZ_MIN((uint64_t)(count - done), d->run_left);
-        if (d->packed) rle_packed8(d, out + done, k);
-        else memset(out + done, (int)d->value, k);
+        if (d->packed)
+            rle_packed8(d, out + done, k);
+        else
+            memset(out + done, (int)d->value, k);
         d->run_left -= k;
         done += (int)k;
     }
@@ -481,7 +490,8 @@ int pq_plain_bool(const uint8_t *p, size_t n, size_t first, uint8_t *out, int co
         x = ((x + 0x7F7F7F7F7F7F7F7FULL) >> 7) & 0x0101010101010101ULL;
         st64(out + i, x);
     }
-    for (; i < count; i++, bit++) out[i] = (uint8_t)((p[bit / 8] >> (bit % 8)) & 1);
+    for (; i < count; i++, bit++)
+        out[i] = (uint8_t)((p[bit / 8] >> (bit % 8)) & 1);
     return count;
 }
 
@@ -531,7 +541,8 @@ int pq_delta_init(PqDelta *d, const uint8_t *p, size_t n, BzErr *err) {
         delta_varint(d, &pos, &first, "first value", err))
         return BZ_CORRUPT;
     if (block == 0 || block % 128 != 0 || block > INT32_MAX)
-        return bz_err(err, BZ_CORRUPT, "DELTA_BINARY_PACKED: block size %llu is not a multiple of 128",
+        return bz_err(err, BZ_CORRUPT,
+                      "DELTA_BINARY_PACKED: block size %llu is not a multiple of 128",
                       (unsigned long long)block);
     if (mbc == 0 || block % mbc != 0 || (block / mbc) % 32 != 0)
         return bz_err(err, BZ_CORRUPT,
@@ -605,8 +616,10 @@ static inline void delta_emit(uint64_t *last, uint64_t md, const uint32_t *dl, s
 }
 
 static inline void delta_put(int64_t *o64, int32_t *o32, int i, uint64_t v) {
-    if (o64) o64[i] = (int64_t)v;
-    else o32[i] = (int32_t)(uint32_t)v;
+    if (o64)
+        o64[i] = (int64_t)v;
+    else
+        o32[i] = (int32_t)(uint32_t)v;
 }
 
 /* Decode into exactly one of o64 / o32. */
@@ -667,7 +680,8 @@ static int delta_decode(PqDelta *d, int64_t *o64, int32_t *o32, int count, BzErr
             if (d->width <= 32) {
                 uint32_t v[8];
                 unpack32_padded(d->p + d->gpos, d->n - d->gpos, d->width, v);
-                for (int i = 0; i < 8; i++) d->buf[i] = v[i];
+                for (int i = 0; i < 8; i++)
+                    d->buf[i] = v[i];
             } else {
                 unpack64_group(d->p + d->gpos, d->width, d->buf);
             }
@@ -774,7 +788,8 @@ int pq_dba_init(PqDba *d, const uint8_t *p, size_t n, BzErr *err) {
 static int dba_reserve(PqDba *d, size_t need, BzErr *err) {
     size_t cap = d->cap ? d->cap : 4096;
     uint8_t *nb;
-    while (cap < need) cap = cap > d->max_bytes / 2 ? d->max_bytes : cap * 2;
+    while (cap < need)
+        cap = cap > d->max_bytes / 2 ? d->max_bytes : cap * 2;
     nb = bz_realloc(d->buf, cap);
     if (!nb) return bz_err(err, BZ_NOMEM, "DELTA_BYTE_ARRAY: out of memory (%zu bytes)", cap);
     d->buf = nb;
@@ -865,13 +880,15 @@ int pq_bss_decode(const uint8_t *p, size_t n, int width, int64_t total, int64_t 
     const uint8_t *s;
     if (width < 1 || total < 0 || start < 0 || count < 0 || start > total ||
         count > total - start) {
-        bz_err(err, BZ_CORRUPT, "BYTE_STREAM_SPLIT: values [%lld, %lld) of width %d outside 0..%lld",
+        bz_err(err, BZ_CORRUPT,
+               "BYTE_STREAM_SPLIT: values [%lld, %lld) of width %d outside 0..%lld",
                (long long)start, (long long)start + count, width, (long long)total);
         return -1;
     }
     if ((uint64_t)total > SIZE_MAX / w || n < (size_t)total * w) {
-        bz_err(err, BZ_CORRUPT, "BYTE_STREAM_SPLIT: %zu bytes hold fewer than %lld values of %d bytes",
-               n, (long long)total, width);
+        bz_err(err, BZ_CORRUPT,
+               "BYTE_STREAM_SPLIT: %zu bytes hold fewer than %lld values of %d bytes", n,
+               (long long)total, width);
         return -1;
     }
     if (count == 0) return 0;
@@ -894,12 +911,14 @@ int pq_bss_decode(const uint8_t *p, size_t n, int width, int64_t total, int64_t 
         break;
     case 8:
         for (size_t i = 0; i < (size_t)count; i++)
-            for (size_t k = 0; k < 8; k++) out[8 * i + k] = s[k * t + i];
+            for (size_t k = 0; k < 8; k++)
+                out[8 * i + k] = s[k * t + i];
         break;
     default:
         for (size_t k = 0; k < w; k++) {
             const uint8_t *sk = s + k * t;
-            for (size_t i = 0; i < (size_t)count; i++) out[i * w + k] = sk[i];
+            for (size_t i = 0; i < (size_t)count; i++)
+                out[i * w + k] = sk[i];
         }
         break;
     }

@@ -101,10 +101,14 @@ int pq_plain_byte_array(const uint8_t *p, size_t n, size_t *pos, PqBytes *out, i
 /* ---- DELTA_BINARY_PACKED ------------------------------------------------ */
 
 /* Decoder state for INT32 and INT64 columns. INT32 arithmetic wraps modulo
-** 2^32, INT64 modulo 2^64. Private fields; no allocation, nothing to free, and
-** the struct may be copied to decode ahead (pq_dlba_init does). */
+** 2^32, INT64 modulo 2^64; an INT32 stream with miniblocks wider than 32 bits
+** is accepted and wraps the same way. Miniblock bit widths above 64 are
+** corrupt, except in the unused miniblocks of the last block, which are never
+** read (the spec says readers must accept any value there). Private fields; no
+** allocation, nothing to free, and the struct may be copied to decode ahead
+** (pq_dlba_init does). */
 typedef struct PqDelta {
-    const uint8_t *p;   /* not owned */
+    const uint8_t *p; /* not owned */
     size_t n;
     size_t pos;         /* end of the current miniblock (next header once it is read) */
     size_t gpos;        /* next unread 8-value group of the current miniblock */
@@ -145,10 +149,10 @@ int64_t pq_delta_end(PqDelta *d, BzErr *err);
 /* Lengths (DELTA_BINARY_PACKED) followed by the concatenated bytes. Private
 ** fields; no allocation, nothing to free. */
 typedef struct PqDlba {
-    PqDelta len;       /* the lengths */
-    const uint8_t *p;  /* not owned */
+    PqDelta len;      /* the lengths */
+    const uint8_t *p; /* not owned */
     size_t n;
-    size_t data;       /* offset of the next value's bytes */
+    size_t data; /* offset of the next value's bytes */
 } PqDlba;
 
 /* Parse the lengths header and locate the bytes (reads every lengths block
@@ -170,10 +174,10 @@ int pq_dlba_decode(PqDlba *d, PqBytes *out, int count, BzErr *err);
 typedef struct PqDba {
     PqDelta prefix;
     PqDlba suffix;
-    uint8_t *buf;      /* owned scratch holding the values of the last call */
-    size_t cap;        /* bytes allocated in buf */
-    size_t max_bytes;  /* cap per call; PQ_DBA_MAX_BYTES after init (tests lower it) */
-    size_t last_off;   /* last value returned, in buf (needed for the next prefix) */
+    uint8_t *buf;     /* owned scratch holding the values of the last call */
+    size_t cap;       /* bytes allocated in buf */
+    size_t max_bytes; /* cap per call; PQ_DBA_MAX_BYTES after init (tests lower it) */
+    size_t last_off;  /* last value returned, in buf (needed for the next prefix) */
     uint32_t last_len;
     int have_last;
 } PqDba;

@@ -100,16 +100,19 @@ static void rle_encode(TBuf *b, const uint32_t *v, size_t n, int bw, int max_gro
     size_t i = 0;
     while (i < n) {
         size_t run = 1;
-        while (i + run < n && v[i + run] == v[i]) run++;
+        while (i + run < n && v[i + run] == v[i])
+            run++;
         if (run >= 8 && rnd_below(8) != 0) {
             if (rnd_below(3) == 0) run = 1 + rnd_below(run);
             tb_uleb(b, (uint64_t)run << 1);
-            for (int k = 0; k < (bw + 7) / 8; k++) tb_byte(b, (uint8_t)(v[i] >> (8 * k)));
+            for (int k = 0; k < (bw + 7) / 8; k++)
+                tb_byte(b, (uint8_t)(v[i] >> (8 * k)));
             i += run;
         } else {
             size_t g = 1 + rnd_below((uint64_t)max_groups), m = g * 8;
             uint64_t vals[8 * 64] = {0};
-            for (size_t k = 0; k < m && i + k < n; k++) vals[k] = v[i + k];
+            for (size_t k = 0; k < m && i + k < n; k++)
+                vals[k] = v[i + k];
             tb_uleb(b, (uint64_t)g << 1 | 1);
             pack_lsb(b, vals, m, bw);
             i += m;
@@ -158,12 +161,15 @@ static void delta_encode(TBuf *b, const int64_t *v, size_t n, int block, int mbc
         tb_zigzag(b, mind);
         {
             size_t wpos = b->n;
-            for (int k = 0; k < mbc; k++) tb_byte(b, junk);
+            for (int k = 0; k < mbc; k++)
+                tb_byte(b, junk);
             for (size_t k = 0; k < need; k++) {
                 uint64_t all = 0;
                 int w = 0;
-                for (size_t j = 0; j < mb; j++) all |= rel[k * mb + j];
-                while (w < 64 && (all >> w) != 0) w++;
+                for (size_t j = 0; j < mb; j++)
+                    all |= rel[k * mb + j];
+                while (w < 64 && (all >> w) != 0)
+                    w++;
                 b->p[wpos + k] = (uint8_t)w;
                 pack_lsb(b, rel + k * mb, mb, w);
             }
@@ -178,9 +184,11 @@ static void delta_encode(TBuf *b, const int64_t *v, size_t n, int block, int mbc
 static void dlba_encode(TBuf *b, const PqBytes *v, size_t n) {
     int64_t *lens = calloc(n ? n : 1, sizeof *lens);
     if (!lens) abort();
-    for (size_t i = 0; i < n; i++) lens[i] = v[i].n;
+    for (size_t i = 0; i < n; i++)
+        lens[i] = v[i].n;
     delta_encode(b, lens, n, 128, 4, 1, 0);
-    for (size_t i = 0; i < n; i++) tb_put(b, v[i].p, v[i].n);
+    for (size_t i = 0; i < n; i++)
+        tb_put(b, v[i].p, v[i].n);
     free(lens);
 }
 
@@ -192,7 +200,8 @@ static void dba_encode(TBuf *b, const PqBytes *v, size_t n) {
     for (size_t i = 0; i < n; i++) {
         uint32_t k = 0;
         if (i > 0)
-            while (k < v[i].n && k < v[i - 1].n && v[i].p[k] == v[i - 1].p[k]) k++;
+            while (k < v[i].n && k < v[i - 1].n && v[i].p[k] == v[i - 1].p[k])
+                k++;
         pl[i] = k;
         sfx[i].p = v[i].p + k;
         sfx[i].n = v[i].n - k;
@@ -336,7 +345,8 @@ static void test_rle_spec_examples(void) {
         static const uint8_t enc[] = {0x03, 0x88, 0xC6, 0xFA};
         pq_rle_init(&r, enc, sizeof enc, 3);
         CHECK_EQ_INT(pq_rle_decode(&r, out, 10, &err), 8);
-        for (int i = 0; i < 8; i++) CHECK_EQ_INT(out[i], i);
+        for (int i = 0; i < 8; i++)
+            CHECK_EQ_INT(out[i], i);
         CHECK_EQ_INT(pq_rle_decode(&r, out, 10, &err), 0);
         pq_rle_init(&r, enc, sizeof enc, 3);
         CHECK_EQ_INT(pq_rle_decode_u8(&r, o8, 10, &err), 8);
@@ -358,7 +368,8 @@ static void test_rle_spec_examples(void) {
     {
         static const uint8_t enc[] = {0x05, 0x39, 0x77};
         CHECK_EQ_INT(pq_bitpacked_legacy_decode(enc, 3, 3, 0, o8, 8), 8);
-        for (int i = 0; i < 8; i++) CHECK_EQ_INT(o8[i], i);
+        for (int i = 0; i < 8; i++)
+            CHECK_EQ_INT(o8[i], i);
         CHECK_EQ_INT(pq_bitpacked_legacy_decode(enc, 3, 3, 5, o8, 3), 3);
         CHECK_EQ_INT(o8[0], 5);
         CHECK_EQ_INT(o8[2], 7);
@@ -429,12 +440,14 @@ static void test_rle_corrupt(void) {
         uint8_t huge[15] = {0xFF, 0xFF, 0xFF, 0xFF, 0x0F};
         uint64_t ref[26];
         TBuf b = {0};
-        for (int i = 0; i < 26; i++) ref[i] = rnd() & 7;
+        for (int i = 0; i < 26; i++)
+            ref[i] = rnd() & 7;
         pack_lsb(&b, ref, 26, 3);
         memcpy(huge + 5, b.p, 10);
         pq_rle_init(&r, huge, sizeof huge, 3);
         CHECK_EQ_INT(pq_rle_decode(&r, out, 4096, &err), 26);
-        for (int i = 0; i < 26; i++) CHECK_EQ_INT(out[i], ref[i]);
+        for (int i = 0; i < 26; i++)
+            CHECK_EQ_INT(out[i], ref[i]);
         CHECK_EQ_INT(pq_rle_decode(&r, out, 4096, &err), 0);
         pq_rle_init(&r, huge, sizeof huge, 3);
         CHECK_EQ_INT(pq_rle_skip(&r, 11, &err), 11);
@@ -468,8 +481,8 @@ static void test_legacy_bitpacked(void) {
             uint8_t *e = exact_copy(enc, nbytes);
             if (pq_bitpacked_legacy_decode(e, nbytes, bw, first, out, count) != count) bad++;
             if (count && memcmp(out, v + first, (size_t)count) != 0) bad++;
-            if (bw && pq_bitpacked_legacy_decode(e, nbytes, bw, first, out, (int)(N - first) + 1) !=
-                          -1)
+            if (bw &&
+                pq_bitpacked_legacy_decode(e, nbytes, bw, first, out, (int)(N - first) + 1) != -1)
                 bad++;
             free(e);
         }
@@ -639,12 +652,13 @@ static void test_delta_spec_examples(void) {
     /* Example 2: 7, 5, 3, 1, 2, 3, 4, 5: min delta -2, relative deltas
     ** 0 0 0 3 3 3 3 at width 2 in a padded 32-value miniblock; the widths of
     ** unneeded miniblocks are arbitrary (255, 65) and must be ignored. */
-    static const uint8_t ex2[] = {0x80, 0x01, 0x04, 0x08, 0x0E, 0x03, 0x02, 0xFF, 0x41, 0x00,
-                                  0xC0, 0x3F, 0,    0,    0,    0,    0,    0};
+    static const uint8_t ex2[] = {0x80, 0x01, 0x04, 0x08, 0x0E, 0x03, 0x02, 0xFF, 0x41,
+                                  0x00, 0xC0, 0x3F, 0,    0,    0,    0,    0,    0};
     CHECK_EQ_INT(pq_delta_init(&d, ex1, sizeof ex1, &err), BZ_OK);
     CHECK_EQ_INT(pq_delta_total(&d), 5);
     CHECK_EQ_INT(pq_delta_decode_i64(&d, o, 16, &err), 5);
-    for (int i = 0; i < 5; i++) CHECK_EQ_INT(o[i], i + 1);
+    for (int i = 0; i < 5; i++)
+        CHECK_EQ_INT(o[i], i + 1);
     CHECK_EQ_INT(pq_delta_end(&d, &err), sizeof ex1);
 
     CHECK_EQ_INT(pq_delta_init(&d, ex2, sizeof ex2, &err), BZ_OK);
@@ -652,7 +666,8 @@ static void test_delta_spec_examples(void) {
     CHECK_EQ_INT(pq_delta_decode_i32(&d, o32 + 3, 16, &err), 5);
     {
         static const int want[] = {7, 5, 3, 1, 2, 3, 4, 5};
-        for (int i = 0; i < 8; i++) CHECK_EQ_INT(o32[i], want[i]);
+        for (int i = 0; i < 8; i++)
+            CHECK_EQ_INT(o32[i], want[i]);
     }
     CHECK_EQ_INT(pq_delta_end(&d, &err), sizeof ex2);
     /* The miniblock must be padded to full size: one byte short is corrupt. */
@@ -669,16 +684,18 @@ static void test_delta_int32_wrap(void) {
     static const int32_t vals[] = {INT32_MAX, INT32_MIN, 0, INT32_MIN, INT32_MAX, -1, 1, INT32_MAX};
     int64_t v[8];
     TBuf b = {0};
-    for (int i = 0; i < 8; i++) v[i] = vals[i];
+    for (int i = 0; i < 8; i++)
+        v[i] = vals[i];
     delta_encode(&b, v, 8, 128, 4, 1, 0);
     CHECK_EQ_INT(pq_delta_init(&d, b.p, b.n, &err), BZ_OK);
     CHECK_EQ_INT(pq_delta_decode_i32(&d, o, 8, &err), 8);
-    for (int i = 0; i < 8; i++) CHECK_EQ_INT(o[i], vals[i]);
+    for (int i = 0; i < 8; i++)
+        CHECK_EQ_INT(o[i], vals[i]);
     /* min delta 2^32 + 1 and first value 2^32 - 1: as INT32, -1, 0, 1; as
     ** INT64 the same stream counts on from 2^32 - 1. */
     {
-        static const uint8_t enc[] = {0x80, 0x01, 0x01, 0x03, 0xFE, 0xFF, 0xFF, 0xFF, 0x1F,
-                                      0x82, 0x80, 0x80, 0x80, 0x20, 0x00};
+        static const uint8_t enc[] = {0x80, 0x01, 0x01, 0x03, 0xFE, 0xFF, 0xFF, 0xFF,
+                                      0x1F, 0x82, 0x80, 0x80, 0x80, 0x20, 0x00};
         CHECK_EQ_INT(pq_delta_init(&d, enc, sizeof enc, &err), BZ_OK);
         CHECK_EQ_INT(pq_delta_decode_i32(&d, o, 8, &err), 3);
         CHECK_EQ_INT(o[0], -1);
@@ -705,14 +722,11 @@ static void test_delta_corrupt(void) {
     /* Bad headers. */
     CHECK_EQ_INT(pq_delta_init(&d, NULL, 0, &err), BZ_CORRUPT);
     CHECK_EQ_STR(err.msg, "DELTA_BINARY_PACKED: block size missing");
-    CHECK_EQ_INT(pq_delta_init(&d, (const uint8_t[]){0x80, 0x01, 0x04, 0x05}, 4, &err),
-                 BZ_CORRUPT);
+    CHECK_EQ_INT(pq_delta_init(&d, (const uint8_t[]){0x80, 0x01, 0x04, 0x05}, 4, &err), BZ_CORRUPT);
     CHECK_EQ_STR(err.msg, "DELTA_BINARY_PACKED: first value missing");
-    CHECK_EQ_INT(pq_delta_init(&d, (const uint8_t[]){0x80, 0x01, 0x04, 0x85}, 4, &err),
-                 BZ_CORRUPT);
+    CHECK_EQ_INT(pq_delta_init(&d, (const uint8_t[]){0x80, 0x01, 0x04, 0x85}, 4, &err), BZ_CORRUPT);
     CHECK_EQ_STR(err.msg, "DELTA_BINARY_PACKED: value count truncated or over-long");
-    CHECK_EQ_INT(pq_delta_init(&d, (const uint8_t[]){0x40, 0x04, 0x05, 0x02}, 4, &err),
-                 BZ_CORRUPT);
+    CHECK_EQ_INT(pq_delta_init(&d, (const uint8_t[]){0x40, 0x04, 0x05, 0x02}, 4, &err), BZ_CORRUPT);
     CHECK_EQ_STR(err.msg, "DELTA_BINARY_PACKED: block size 64 is not a multiple of 128");
     CHECK_EQ_INT(pq_delta_init(&d, (const uint8_t[]){0x80, 0x01, 0x08, 0x05, 0x02}, 5, &err),
                  BZ_CORRUPT);
@@ -720,8 +734,8 @@ static void test_delta_corrupt(void) {
     CHECK_EQ_INT(pq_delta_init(&d, (const uint8_t[]){0x80, 0x01, 0x00, 0x05, 0x02}, 5, &err),
                  BZ_CORRUPT);
     {
-        static const uint8_t longv[] = {0x80, 0x01, 0x04, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF,
-                                        0xFF, 0xFF, 0xFF, 0xFF, 0x7F, 0x00};
+        static const uint8_t longv[] = {0x80, 0x01, 0x04, 0xFF, 0xFF, 0xFF, 0xFF,
+                                        0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0x7F, 0x00};
         CHECK_EQ_INT(pq_delta_init(&d, longv, sizeof longv, &err), BZ_CORRUPT);
         CHECK_EQ_STR(err.msg, "DELTA_BINARY_PACKED: value count truncated or over-long");
     }
@@ -739,15 +753,16 @@ static void test_delta_corrupt(void) {
     /* A header claiming 2^31 values in 10 bytes streams until the data ends. */
     {
         static const uint8_t claim[] = {0x80, 0x01, 0x04, 0x80, 0x80, 0x80, 0x80, 0x08, 0x00, 0x00};
-        static const uint8_t claim0[] = {0x80, 0x01, 0x01, 0x80, 0x80, 0x80, 0x80, 0x08, 0x00,
-                                         0x00, 0x00}; /* one width-0 block fits */
+        static const uint8_t claim0[] = {0x80, 0x01, 0x01, 0x80, 0x80, 0x80,
+                                         0x80, 0x08, 0x00, 0x00, 0x00}; /* one width-0 block fits */
         int got, total = 0;
         CHECK_EQ_INT(pq_delta_init(&d, claim, sizeof claim, &err), BZ_OK);
         CHECK_EQ_INT(pq_delta_total(&d), 1LL << 31);
         CHECK_EQ_INT(pq_delta_decode_i64(&d, o, 4096, &err), -1);
         CHECK_EQ_STR(err.msg, "DELTA_BINARY_PACKED: bit widths truncated");
         CHECK_EQ_INT(pq_delta_init(&d, claim0, sizeof claim0, &err), BZ_OK);
-        while ((got = pq_delta_decode_i64(&d, o, 1, &err)) > 0) total += got;
+        while ((got = pq_delta_decode_i64(&d, o, 1, &err)) > 0)
+            total += got;
         CHECK_EQ_INT(got, -1);
         CHECK_EQ_INT(total, 129);
         CHECK_EQ_STR(err.msg, "DELTA_BINARY_PACKED: min delta missing");
@@ -759,7 +774,8 @@ static void test_delta_corrupt(void) {
         int64_t v[700];
         TBuf b = {0};
         int bad = 0;
-        for (int i = 0; i < 700; i++) v[i] = (int64_t)(rnd() % 100000);
+        for (int i = 0; i < 700; i++)
+            v[i] = (int64_t)(rnd() % 100000);
         delta_encode(&b, v, 700, 256, 8, 0, 0);
         for (size_t cut = 0; cut < b.n; cut++) {
             uint8_t *e = exact_copy(b.p, cut);
@@ -945,7 +961,8 @@ static void test_byte_arrays_corrupt(void) {
         b.n = 0;
         delta_encode(&b, p2, N, 128, 4, 1, 0);
         delta_encode(&b, l2, N, 128, 4, 1, 0);
-        for (int i = 0; i < N; i++) tb_byte(&b, 'x');
+        for (int i = 0; i < N; i++)
+            tb_byte(&b, 'x');
         CHECK_EQ_INT(pq_dba_init(&db, b.p, b.n, &err), BZ_OK);
         CHECK_EQ_INT(db.max_bytes, PQ_DBA_MAX_BYTES);
         CHECK_EQ_INT(PQ_DBA_MAX_BYTES, 256 << 20);
@@ -981,23 +998,23 @@ static void test_bss(void) {
         uint8_t *v = malloc(total * (size_t)width), *enc = malloc(total * (size_t)width);
         uint8_t *out = malloc(total * (size_t)width);
         if (!v || !enc || !out) abort();
-        for (size_t i = 0; i < total * (size_t)width; i++) v[i] = (uint8_t)rnd();
+        for (size_t i = 0; i < total * (size_t)width; i++)
+            v[i] = (uint8_t)rnd();
         for (size_t i = 0; i < total; i++)
-            for (int k = 0; k < width; k++) enc[(size_t)k * total + i] = v[i * (size_t)width + k];
+            for (int k = 0; k < width; k++)
+                enc[(size_t)k * total + i] = v[i * (size_t)width + k];
         for (int rep = 0; rep < 40; rep++) {
             int64_t start = (int64_t)rnd_below(total);
             int count = (int)rnd_below(total - (size_t)start + 1);
             if (pq_bss_decode(enc, total * (size_t)width, width, (int64_t)total, start, count, out,
                               &err) != count)
                 bad++;
-            if (count &&
-                memcmp(out, v + start * width, (size_t)count * (size_t)width) != 0)
-                bad++;
+            if (count && memcmp(out, v + start * width, (size_t)count * (size_t)width) != 0) bad++;
         }
         CHECK(bad == 0);
-        CHECK_EQ_INT(pq_bss_decode(enc, total * (size_t)width - 1, width, (int64_t)total, 0, 1,
-                                   out, &err),
-                     -1);
+        CHECK_EQ_INT(
+            pq_bss_decode(enc, total * (size_t)width - 1, width, (int64_t)total, 0, 1, out, &err),
+            -1);
         CHECK_EQ_INT(pq_bss_decode(enc, total * (size_t)width, width, (int64_t)total,
                                    (int64_t)total, 1, out, &err),
                      -1);
@@ -1033,7 +1050,8 @@ static void test_random_input(void) {
         size_t n = rnd_below(rep < 1500 ? 16 : 200), pos = 0;
         uint8_t *p = malloc(n ? n : 1);
         if (!p) abort();
-        for (size_t i = 0; i < n; i++) p[i] = (uint8_t)rnd();
+        for (size_t i = 0; i < n; i++)
+            p[i] = (uint8_t)rnd();
         /* Make delta headers plausible half of the time so blocks get parsed. */
         if (n > 4 && rep % 2) {
             p[0] = 0x80;
@@ -1046,7 +1064,7 @@ static void test_random_input(void) {
             pq_rle_init(&r, p, n, (int)rnd_below(34));
             for (int k = 0; k < 4; k++) {
                 int c = (int)rnd_below(512);
-                int got = k == 1 ? pq_rle_decode_u8(&r, o8, c, &err)
+                int got = k == 1   ? pq_rle_decode_u8(&r, o8, c, &err)
                           : k == 2 ? pq_rle_skip(&r, c, &err)
                                    : pq_rle_decode(&r, o32, c, &err);
                 if (got < 0) break;
@@ -1098,11 +1116,13 @@ static int bench(void) {
         int bw = widths[w];
         TBuf b = {0};
         uint64_t sum = 0, t0, best = UINT64_MAX;
-        for (size_t i = 0; i < N; i++) v[i] = (uint32_t)(rnd() & mask_of(bw));
+        for (size_t i = 0; i < N; i++)
+            v[i] = (uint32_t)(rnd() & mask_of(bw));
         /* Bit-packed runs of 63 groups (504 values), as parquet-mr writes them. */
         for (size_t i = 0; i < N; i += 504) {
             uint64_t vals[504] = {0};
-            for (size_t k = 0; k < 504 && i + k < N; k++) vals[k] = v[i + k];
+            for (size_t k = 0; k < 504 && i + k < N; k++)
+                vals[k] = v[i + k];
             tb_uleb(&b, 63 << 1 | 1);
             pack_lsb(&b, vals, 504, bw);
         }
