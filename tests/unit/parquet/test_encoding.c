@@ -1105,6 +1105,47 @@ static void test_random_input(void) {
 
 /* ---- Benchmark ---------------------------------------------------------- */
 
+/* DELTA_BINARY_PACKED at 10-bit deltas, for comparison. */
+static int bench_delta(void) {
+    enum { N = 10 * 1000 * 1000, BATCH = 4096 };
+    int64_t *v = malloc(sizeof *v * N), *o64 = malloc(sizeof *o64 * BATCH), x = 0;
+    int32_t *o32 = malloc(sizeof *o32 * BATCH);
+    BzErr err = {0};
+    TBuf b = {0};
+    if (!v || !o64 || !o32) abort();
+    for (size_t i = 0; i < N; i++) {
+        x += (int64_t)(rnd() & 1023) - 512;
+        v[i] = (int32_t)x;
+    }
+    delta_encode(&b, v, N, 128, 4, 1, 0);
+    for (int is32 = 1; is32 >= 0; is32--) {
+        uint64_t best = UINT64_MAX, sum = 0;
+        for (int rep = 0; rep < 5; rep++) {
+            PqDelta d;
+            size_t done = 0;
+            uint64_t t0 = bz_now_ns(), dt;
+            if (pq_delta_init(&d, b.p, b.n, &err)) abort();
+            while (done < N) {
+                int want = next_batch(BATCH, (int)(N - done));
+                int got = is32 ? pq_delta_decode_i32(&d, o32, want, &err)
+                               : pq_delta_decode_i64(&d, o64, want, &err);
+                if (got != want) abort();
+                sum += is32 ? (uint64_t)o32[got - 1] : (uint64_t)o64[got - 1];
+                done += (size_t)got;
+            }
+            dt = bz_now_ns() - t0;
+            if (dt < best) best = dt;
+        }
+        printf("delta decode %s (~11-bit deltas): %7.0f M values/s  (checksum %llu)\n",
+               is32 ? "i32" : "i64", N / (best / 1e9) / 1e6, (unsigned long long)sum);
+    }
+    tb_free(&b);
+    free(v);
+    free(o64);
+    free(o32);
+    return 0;
+}
+
 static int bench(void) {
     enum { N = 10 * 1000 * 1000, BATCH = 4096 };
     static const int widths[] = {1, 8, 17};
@@ -1168,7 +1209,7 @@ static int bench(void) {
     free(v);
     free(out);
     free(o8);
-    return 0;
+    return bench_delta();
 }
 
 int main(int argc, char **argv) {
