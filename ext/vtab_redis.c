@@ -1,10 +1,1701 @@
 /*
-** vtab_redis.c: the `redis_list` and `redis_stream` virtual tables and the
-** `redis_command` function (work in progress).
+** vtab_redis.c: Redis queues as SQL. The `redis_list` and `redis_stream`
+** virtual tables and the `redis_command(url, cmd, arg...)` function.
+**
+**   CREATE VIRTUAL TABLE jobs USING redis_list(url='redis://127.0.0.1:6379/0', key='jobs');
+**   INSERT INTO jobs(value) SELECT 'job ' || value FROM generate_series(1, 10);  -- RPUSH
+**   SELECT value FROM jobs WHERE idx < 5;                                        -- peek
+**   CREATE VIRTUAL TABLE work USING redis_list(key='jobs', consume=1, consumer='w1');
+**   INSERT INTO done SELECT value FROM work LIMIT 100;   -- reliably take 100 jobs
+**
+**   CREATE VIRTUAL TABLE ev USING redis_stream(key='events', group='etl', consumer='c1',
+**                                              columns='kind TEXT, n INTEGER');
+**   INSERT OR IGNORE INTO local(id, kind, n) SELECT id, kind, n FROM ev LIMIT 1000;
+**
+** Options (both tables): url (default $REDIS_URL), key (required),
+** connect_timeout_ms (2000), timeout_ms (5000), reconnect_ms (5000),
+** block_ms (0: never wait for an empty queue), batch (500 rows per round trip),
+** max_bytes (512 MiB per message).
+** redis_list: consume (0), consumer, visibility_timeout_ms (30000).
+** redis_stream: group, consumer, columns, maxlen, claim_idle_ms (60000; 0 = off).
+**
+** ---- Transactions ---------------------------------------------------------
+** Writes (INSERT = RPUSH / XADD, DELETE = LREM / XDEL) are buffered in the
+** virtual table and sent at COMMIT as one pipelined MULTI ... EXEC from xSync,
+** so a Redis failure fails the COMMIT; ROLLBACK (and ROLLBACK TO) drops them.
+** An autocommit statement is its own transaction.
+**
+** Consuming reads (redis_list consume=1, redis_stream with group=) take
+** messages with a server-side step that leaves them recoverable, and
+** acknowledge them from xCommit, which SQLite calls only after the local
+** transaction is durable:
+**   list:   LMOVE key -> <key>:bz:proc:<consumer> (a Lua script, one round trip
+**           per page); COMMIT trims them off the processing list; ROLLBACK moves
+**           them back to the head of the queue. Consumers register in the hash
+**           <key>:bz:consumers (field = consumer, value = "<server ms> <token>").
+**           At the start of each transaction a consumer moves back its own
+**           leftovers and those of consumers silent for visibility_timeout_ms.
+**           Every later step checks the token, so a consumer that was declared
+**           dead and recovered never trims or moves what is no longer its own.
+**   stream: XREADGROUP / XAUTOCLAIM put entries in this consumer's pending
+**           list; COMMIT sends XACK; after a ROLLBACK or a crash they stay
+**           pending and are read again (by this consumer, or claimed by
+**           another after claim_idle_ms).
+** Read order in a consuming stream SELECT: this consumer's own pending
+** entries, then others' entries idle for claim_idle_ms (XAUTOCLAIM), then new
+** ones (XREADGROUP >). Rationale: recovering first keeps old entries from
+** starving behind a busy stream and keeps delivery close to stream order.
+**
+** SQLite calls xBegin/xCommit only for virtual tables that are written. A
+** consuming read therefore enlists its table in the transaction by running
+** the no-op `DELETE FROM <table> WHERE 0` (which makes SQLite call xBegin).
+** When the statement is a read-only autocommit SELECT that no transaction
+** survives, the enlisted transaction ends at once; such a statement is its own
+** transaction and what it returned is acknowledged when its cursor closes.
+**
+** Delivery rule ("only rows returned to SQLite count"): a row counts as read
+** once SQLite called xColumn on it or called xNext while positioned on it.
+** Rows fetched ahead but never reached (LIMIT, an error, a statement reset
+** early) are not: list messages are moved back to the head of the queue when
+** the cursor closes, stream entries stay pending and are never acknowledged.
+** Consequences: a WHERE clause on a consuming table consumes the rows it
+** rejects; only one consuming cursor per table may be open at a time; a
+** consuming table should be the outer (or only) table of a join.
+**
+** idxNum bits (xBestIndex -> xFilter; argv follows the bits in this order):
+**   0x01  key =  ?   (idx for lists, id for streams)
+**   0x02  key >  ?
+**   0x04  key >= ?
+**   0x08  key <  ?
+**   0x10  key <= ?
+**   0x20  LIMIT ?
+**   0x40  OFFSET ?
+**   0x80  ORDER BY key DESC (streams: XREVRANGE)
+** Consuming tables use only 0x20/0x40. Stream id comparisons are in stream
+** order (numeric), not text order, so they are always pushed down.
+**
+** Rationale (DIRECTONLY): these tables reach outside the process and change
+** remote state, so like csv.c they may not be used from triggers or views.
 */
 #include "bz_ext.h"
+#include "redis/rq.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define RV_LIST 1
+#define RV_STREAM 2
+
+#define IX_EQ 0x01
+#define IX_GT 0x02
+#define IX_GE 0x04
+#define IX_LT 0x08
+#define IX_LE 0x10
+#define IX_LIMIT 0x20
+#define IX_OFFSET 0x40
+#define IX_DESC 0x80
+
+#define MAX_SAVEPOINTS 64
+
+/* Declared stream column types. */
+enum { CT_TEXT, CT_INT, CT_REAL, CT_BLOB, CT_NUM };
+
+typedef struct RedisVtab {
+    sqlite3_vtab base;
+    sqlite3 *db;
+    int eKind;
+    char *zSchema, *zTable; /* for the enlisting DELETE */
+    char *zUrl;
+    char *zKey;
+    RqOptions copts;
+    RqConn *pConn; /* opened in xCreate, lazily after xConnect */
+    int64_t block_ms, batch, max_bytes;
+    /* list */
+    int bConsume;
+    char *zConsumer;
+    char *zProc, *zProcPrefix, *zReg;
+    int64_t visibility_ms;
+    /* stream */
+    char *zGroup;
+    int nField;     /* declared columns, 0 = a `data` JSON column */
+    char **azField; /* field names */
+    int *aType;
+    int64_t maxlen, claim_idle_ms;
+    int bGroupReady;
+    /* transaction */
+    int bInTxn, bEnlisting, nOpenConsumers;
+    BzBuf ops; /* buffered writes, RESP */
+    int nOps;
+    int nSvpt;
+    struct {
+        size_t nOpsBytes;
+        int nOps;
+        int64_t nDelivered;
+    } aSvpt[MAX_SAVEPOINTS];
+    /* consumption within the current transaction */
+    char zToken[33];
+    int bListStarted, bListDirty;
+    int64_t nListDelivered; /* list: delivered items, the head of the processing list */
+    RqIdSet acks;           /* stream: delivered entry ids */
+} RedisVtab;
+
+typedef struct RedisCursor {
+    sqlite3_vtab_cursor base;
+    RqReply *pPage;           /* owns the current page */
+    const RqReply *pRows;     /* array of values (lists) or entries (streams) */
+    size_t iRow, nRow;
+    int bEof, bMarked, bStmtAck; /* bStmtAck: acknowledge at close (no transaction) */
+    int64_t iIdx;             /* list idx of the current row; row counter otherwise */
+    int idxNum;
+    int64_t nWant;       /* rows SQLite may still want (LIMIT+OFFSET), -1 = all */
+    int64_t nReturned;   /* rows marked delivered by this cursor */
+    int64_t nFetched;    /* list consume: items moved to the processing list */
+    /* list peek bounds */
+    int64_t lo, hi;
+    /* stream range */
+    char zStart[48], zEnd[48];
+    int bMore;
+    /* consuming stream */
+    int phase;
+    char zPendId[48], zClaimCursor[48];
+    BzBuf tmp;
+} RedisCursor;
+
+/* ---- Small helpers ---------------------------------------------------- */
+
+static int set_err(RedisVtab *p, int code, const char *fmt, ...) {
+    BzErr e = {0};
+    va_list ap;
+    e.code = code;
+    va_start(ap, fmt);
+    vsnprintf(e.msg, sizeof e.msg, fmt, ap);
+    va_end(ap);
+    return bz_vtab_error(&p->base, &e);
+}
+
+/* Translate err at the SQLite boundary, naming the table and key. */
+static int vt_error(RedisVtab *p, BzErr *err) {
+    bz_err_prefix(err, "%s(key='%s')", p->eKind == RV_LIST ? "redis_list" : "redis_stream",
+                  p->zKey);
+    return bz_vtab_error(&p->base, err);
+}
+
+static int vt_conn(RedisVtab *p, BzErr *err) {
+    if (p->pConn) return BZ_OK;
+    return rq_conn_open(&p->pConn, p->zUrl, &p->copts, err);
+}
+
+/* Run one command on the table's connection. Caller frees *pp. */
+static int vt_cmd(RedisVtab *p, int argc, const char **argv, const size_t *lens, RqReply **pp,
+                  BzErr *err) {
+    int rc = vt_conn(p, err);
+    *pp = NULL;
+    if (rc) return rc;
+    return rq_conn_command(p->pConn, argc, argv, lens, pp, err);
+}
+
+/* ---- Lua scripts for the reliable list ---------------------------------- */
+/* KEYS: queue, proc, registry. Registry value: "<ms> <token>". */
+#define LUA_NOW "local t = redis.call('TIME') local now = t[1] * 1000 + math.floor(t[2] / 1000) "
+#define LUA_MINE                                                                                  \
+    "local v = redis.call('HGET', KEYS[3], ARGV[2]) "                                             \
+    "if not v or string.sub(v, -#ARGV[3]) ~= ARGV[3] then return -1 end "
+
+/* ARGV: vt_ms, consumer, token, proc prefix. Returns the number of messages moved back. */
+static const char LUA_BEGIN[] =
+    LUA_NOW "local moved = 0 "
+    "while redis.call('LMOVE', KEYS[2], KEYS[1], 'RIGHT', 'LEFT') do moved = moved + 1 end "
+    "local all = redis.call('HGETALL', KEYS[3]) "
+    "for i = 1, #all, 2 do "
+    "  local ts = tonumber(string.match(all[i + 1], '^%d+')) "
+    "  if all[i] ~= ARGV[2] and (not ts or ts + tonumber(ARGV[1]) < now) then "
+    "    local p = ARGV[4] .. all[i] "
+    "    while redis.call('LMOVE', p, KEYS[1], 'RIGHT', 'LEFT') do moved = moved + 1 end "
+    "    redis.call('HDEL', KEYS[3], all[i]) "
+    "  end "
+    "end "
+    "redis.call('HSET', KEYS[3], ARGV[2], now .. ' ' .. ARGV[3]) "
+    "return moved";
+
+/* ARGV: n, consumer, token. Returns the messages taken (array), or -1. */
+static const char LUA_TAKE[] =
+    LUA_MINE "local out = {} "
+    "for i = 1, tonumber(ARGV[1]) do "
+    "  local x = redis.call('LMOVE', KEYS[1], KEYS[2], 'LEFT', 'RIGHT') "
+    "  if not x then break end "
+    "  out[i] = x "
+    "end " LUA_NOW "redis.call('HSET', KEYS[3], ARGV[2], now .. ' ' .. ARGV[3]) "
+    "return out";
+
+/* ARGV: n, consumer, token. Moves the last n of the processing list back to the head. */
+static const char LUA_GIVEBACK[] =
+    LUA_MINE "for i = 1, tonumber(ARGV[1]) do "
+    "  if not redis.call('LMOVE', KEYS[2], KEYS[1], 'RIGHT', 'LEFT') then break end "
+    "end return 1";
+
+/* ARGV: n, consumer, token. Acknowledges (drops) the first n of the processing list. */
+static const char LUA_ACK[] =
+    LUA_MINE "redis.call('LTRIM', KEYS[2], tonumber(ARGV[1]), -1) " LUA_NOW
+    "redis.call('HSET', KEYS[3], ARGV[2], now .. ' ' .. ARGV[3]) return 1";
+
+static int list_script(RedisVtab *p, const char *zLua, const char *zArg1, RqReply **pp,
+                       BzErr *err) {
+    const char *zArg4 = p->zProcPrefix;
+    const char *argv[] = {"EVAL", zLua, "3", p->zKey, p->zProc, p->zReg,
+                          zArg1,  p->zConsumer, p->zToken, zArg4};
+    int argc = zLua == LUA_BEGIN ? 10 : 9;
+    return vt_cmd(p, argc, argv, NULL, pp, err);
+}
+
+/* Run a list script taking a count. Returns BZ_OK, an error status, or -1
+** when the script found that this consumer's messages are no longer its own. */
+static int list_script_n(RedisVtab *p, const char *zLua, int64_t n, BzErr *err) {
+    char z[24];
+    RqReply *r = NULL;
+    int rc;
+    snprintf(z, sizeof z, "%lld", (long long)n);
+    rc = list_script(p, zLua, z, &r, err);
+    if (rc == BZ_OK && rq_reply_type(r) == RQ_INTEGER && rq_reply_int(r) < 0) rc = -1;
+    rq_reply_free(r);
+    return rc;
+}
+
+/* Start of a transaction's consumption: recover leftovers, register. */
+static int list_begin(RedisVtab *p, BzErr *err) {
+    unsigned char raw[16];
+    char zVt[24];
+    RqReply *r = NULL;
+    int rc, i;
+    if (p->bListStarted) return p->bListDirty ? bz_err(err, BZ_ERROR,
+                                                       "an earlier failure left this "
+                                                       "transaction's messages uncertain; "
+                                                       "ROLLBACK and retry")
+                                              : BZ_OK;
+    sqlite3_randomness(sizeof raw, raw);
+    for (i = 0; i < 16; i++) snprintf(p->zToken + 2 * i, 3, "%02x", raw[i]);
+    snprintf(zVt, sizeof zVt, "%lld", (long long)p->visibility_ms);
+    rc = list_script(p, LUA_BEGIN, zVt, &r, err);
+    rq_reply_free(r);
+    if (rc == BZ_OK) {
+        p->bListStarted = 1;
+        p->nListDelivered = 0;
+    }
+    return rc;
+}
+
+/* ---- Buffered writes ------------------------------------------------------ */
+
+/* Send the buffered writes as MULTI ... EXEC. All replies are read even after
+** an error so the connection stays in step. */
+static int ops_flush(RedisVtab *p, BzErr *err) {
+    int rc, i, rcFirst = BZ_OK;
+    RqReply *r = NULL;
+    BzErr e2 = {0};
+    if (p->nOps == 0) return BZ_OK;
+    if (p->ops.rc) {
+        rc = bz_err(err, p->ops.rc, "transaction too large to buffer");
+        goto done;
+    }
+    if ((rc = vt_conn(p, err)) != BZ_OK) goto done;
+    if ((rc = rq_conn_append(p->pConn, 1, (const char *[]){"MULTI"}, NULL, err)) != BZ_OK)
+        goto done;
+    if ((rc = rq_conn_append_raw(p->pConn, p->ops.data, p->ops.n, p->nOps, err)) != BZ_OK)
+        goto done;
+    if ((rc = rq_conn_append(p->pConn, 1, (const char *[]){"EXEC"}, NULL, err)) != BZ_OK)
+        goto done;
+    for (i = 0; i < p->nOps + 2; i++) {
+        rc = rq_conn_get_reply(p->pConn, &r, &e2);
+        if (rc != BZ_OK && rc != BZ_ERROR) { /* I/O: the rest is lost */
+            if (!rcFirst) *err = e2;
+            rcFirst = rc;
+            break;
+        }
+        if (rc == BZ_ERROR && !rcFirst) {
+            rcFirst = rc;
+            *err = e2;
+        }
+        if (i == p->nOps + 1 && rq_reply_type(r) == RQ_ARRAY && !rcFirst) {
+            size_t k, n = rq_reply_len(r);
+            for (k = 0; k < n; k++) {
+                const RqReply *x = rq_reply_at(r, k);
+                if (rq_reply_type(x) == RQ_ERROR) {
+                    rcFirst = bz_err(err, BZ_ERROR, "%s: %s", rq_conn_url(p->pConn),
+                                     rq_reply_str(x, NULL));
+                    break;
+                }
+            }
+        }
+        rq_reply_free(r);
+        r = NULL;
+    }
+    rc = rcFirst;
+done:
+    bz_buf_reset(&p->ops);
+    if (p->ops.cap > (1u << 20)) bz_buf_free(&p->ops); /* keep memory flat */
+    p->nOps = 0;
+    return rc;
+}
+
+static void resp_bulk(BzBuf *b, const char *z, size_t n) {
+    bz_buf_printf(b, "$%zu\r\n", n);
+    bz_buf_append(b, z, n);
+    bz_buf_append(b, "\r\n", 2);
+}
+
+/* ---- Argument parsing ---------------------------------------------------- */
+
+/* Dequote 'x', "x" or [x] in place (as csv.c does). */
+static void dequote(char *z) {
+    char q = z[0], c;
+    size_t i, j;
+    if (q == '[') q = ']';
+    if (q != '\'' && q != '"' && q != ']') return;
+    for (i = 1, j = 0; (c = z[i]) != 0; i++) {
+        if (c == q) {
+            if (z[i + 1] == q) {
+                z[j++] = q;
+                i++;
+            } else {
+                break;
+            }
+        } else {
+            z[j++] = c;
+        }
+    }
+    z[j] = 0;
+}
+
+/* Split "key = value" into trimmed, dequoted parts. Returns 0 on a missing '='. */
+static int split_arg(const char *zArg, char **pzKey, char **pzVal) {
+    const char *zEq = strchr(zArg, '=');
+    const char *a = zArg, *e;
+    if (!zEq) return 0;
+    while (*a == ' ' || *a == '\t') a++;
+    e = zEq;
+    while (e > a && (e[-1] == ' ' || e[-1] == '\t')) e--;
+    *pzKey = bz_strndup(a, (size_t)(e - a));
+    a = zEq + 1;
+    while (*a == ' ' || *a == '\t') a++;
+    e = a + strlen(a);
+    while (e > a && (e[-1] == ' ' || e[-1] == '\t')) e--;
+    *pzVal = bz_strndup(a, (size_t)(e - a));
+    if (*pzVal) dequote(*pzVal);
+    return 1;
+}
+
+static int parse_int_opt(const char *zName, const char *zVal, int64_t lo, int64_t hi,
+                         int64_t *pOut, char **pzErr) {
+    char *zEnd;
+    long long v = strtoll(zVal, &zEnd, 10);
+    if (!*zVal || *zEnd || v < lo || v > hi) {
+        *pzErr = sqlite3_mprintf("%s must be an integer in [%lld, %lld], not '%s'", zName,
+                                 (long long)lo, (long long)hi, zVal);
+        return 0;
+    }
+    *pOut = v;
+    return 1;
+}
+
+static int col_type(const char *z) {
+    char up[64];
+    size_t i;
+    for (i = 0; z[i] && i < sizeof up - 1; i++) up[i] = (char)(z[i] >= 'a' && z[i] <= 'z' ? z[i] - 32 : z[i]);
+    up[i] = 0;
+    if (strstr(up, "INT")) return CT_INT;
+    if (strstr(up, "CHAR") || strstr(up, "CLOB") || strstr(up, "TEXT")) return CT_TEXT;
+    if (strstr(up, "BLOB")) return CT_BLOB;
+    if (strstr(up, "REAL") || strstr(up, "FLOA") || strstr(up, "DOUB")) return CT_REAL;
+    if (!up[0]) return CT_TEXT;
+    return CT_NUM;
+}
+
+/* Parse columns='a TEXT, b INTEGER' into p->azField/aType and append the SQL
+** declarations to pSql. */
+static int parse_columns(RedisVtab *p, const char *zCols, BzBuf *pSql, char **pzErr) {
+    const char *z = zCols;
+    while (*z) {
+        const char *s, *e, *t, *te;
+        char *zName;
+        while (*z == ' ' || *z == ',' || *z == '\t' || *z == '\n') z++;
+        if (!*z) break;
+        s = z;
+        while (*z && (z[0] == '_' || (z[0] >= '0' && z[0] <= '9') || ((z[0] | 32) >= 'a' && (z[0] | 32) <= 'z'))) z++;
+        e = z;
+        if (e == s) {
+            *pzErr = sqlite3_mprintf("columns: expected a column name at '%.20s'", s);
+            return 0;
+        }
+        t = z;
+        while (*z && *z != ',') z++;
+        te = z;
+        while (*t == ' ' || *t == '\t') t++;
+        while (te > t && (te[-1] == ' ' || te[-1] == '\t')) te--;
+        zName = bz_strndup(s, (size_t)(e - s));
+        if (!zName) return 0;
+        if (sqlite3_stricmp(zName, "id") == 0) {
+            *pzErr = sqlite3_mprintf("columns: 'id' is reserved for the entry id");
+            bz_free(zName);
+            return 0;
+        }
+        {
+            char **az = bz_realloc(p->azField, sizeof(char *) * (size_t)(p->nField + 1));
+            int *at = bz_realloc(p->aType, sizeof(int) * (size_t)(p->nField + 1));
+            if (az) p->azField = az;
+            if (at) p->aType = at;
+            if (!az || !at) {
+                bz_free(zName);
+                return 0;
+            }
+        }
+        {
+            char zType[64];
+            size_t n = BZ_MIN((size_t)(te - t), sizeof zType - 1);
+            memcpy(zType, t, n);
+            zType[n] = 0;
+            for (size_t k = 0; k < n; k++)
+                if (!(zType[k] == ' ' || zType[k] == '(' || zType[k] == ')' || zType[k] == '_' ||
+                      (zType[k] >= '0' && zType[k] <= '9') || ((zType[k] | 32) >= 'a' && (zType[k] | 32) <= 'z'))) {
+                    *pzErr = sqlite3_mprintf("columns: bad type for '%s'", zName);
+                    bz_free(zName);
+                    return 0;
+                }
+            p->azField[p->nField] = zName;
+            p->aType[p->nField] = col_type(zType);
+            p->nField++;
+            bz_buf_printf(pSql, ", \"%s\" %s", zName, zType);
+        }
+    }
+    if (p->nField == 0) {
+        *pzErr = sqlite3_mprintf("columns: no column declared");
+        return 0;
+    }
+    return 1;
+}
+
+static void vt_free(RedisVtab *p) {
+    int i;
+    if (!p) return;
+    rq_conn_close(p->pConn);
+    bz_free(p->zSchema);
+    bz_free(p->zTable);
+    bz_free(p->zUrl);
+    bz_free(p->zKey);
+    bz_free(p->zConsumer);
+    bz_free(p->zProc);
+    bz_free(p->zProcPrefix);
+    bz_free(p->zReg);
+    bz_free(p->zGroup);
+    for (i = 0; i < p->nField; i++) bz_free(p->azField[i]);
+    bz_free(p->azField);
+    bz_free(p->aType);
+    bz_buf_free(&p->ops);
+    rq_idset_free(&p->acks);
+    sqlite3_free(p->base.zErrMsg);
+    bz_free(p);
+}
+
+/* Options, as bits of the "seen" mask (duplicates are rejected). */
+static const char *const azOpt[] = {"url",           "key",       "consume",
+                                    "consumer",      "visibility_timeout_ms",
+                                    "block_ms",      "group",     "columns",
+                                    "maxlen",        "claim_idle_ms",
+                                    "connect_timeout_ms", "timeout_ms",
+                                    "reconnect_ms",  "batch",     "max_bytes"};
+
+static int redisConnectAny(sqlite3 *db, void *pAux, int argc, const char *const *argv,
+                           sqlite3_vtab **ppVtab, char **pzErr, int bCreate) {
+    RedisVtab *p;
+    BzBuf sql;
+    BzErr err = {0};
+    char *zCols = NULL;
+    unsigned seen = 0;
+    int i, rc = SQLITE_ERROR;
+    int64_t v = 0;
+    *ppVtab = NULL;
+    bz_buf_init(&sql, 0);
+    p = bz_calloc(1, sizeof *p);
+    if (!p) return SQLITE_NOMEM;
+    p->db = db;
+    p->eKind = (int)(intptr_t)pAux;
+    p->zSchema = bz_strdup(argv[1]);
+    p->zTable = bz_strdup(argv[2]);
+    p->visibility_ms = 30000;
+    p->claim_idle_ms = 60000;
+    p->batch = 500;
+    p->max_bytes = 512 << 20;
+    p->copts.connect_timeout_ms = 2000;
+    p->copts.timeout_ms = 5000;
+    p->copts.reconnect_ms = 5000;
+    bz_buf_init(&p->ops, 0);
+    for (i = 3; i < argc; i++) {
+        char *zK = NULL, *zV = NULL;
+        size_t o;
+        int ok = 1;
+        if (!split_arg(argv[i], &zK, &zV) || !zK || !zV) {
+            *pzErr = sqlite3_mprintf("expected key=value, got: %s", argv[i]);
+            bz_free(zK);
+            bz_free(zV);
+            goto fail;
+        }
+        for (o = 0; o < BZ_ARRAY_LEN(azOpt); o++)
+            if (sqlite3_stricmp(zK, azOpt[o]) == 0) break;
+        if (o == BZ_ARRAY_LEN(azOpt)) {
+            *pzErr = sqlite3_mprintf("unknown option '%s'", zK);
+            ok = 0;
+        } else if (seen & (1u << o)) {
+            *pzErr = sqlite3_mprintf("option '%s' given more than once", zK);
+            ok = 0;
+        } else if (p->eKind == RV_LIST && (o >= 6 && o <= 9)) {
+            *pzErr = sqlite3_mprintf("option '%s' is for redis_stream", zK);
+            ok = 0;
+        } else if (p->eKind == RV_STREAM && (o == 2 || o == 4)) {
+            *pzErr = sqlite3_mprintf("option '%s' is for redis_list", zK);
+            ok = 0;
+        }
+        seen |= 1u << o;
+        if (ok) switch (o) {
+            case 0: p->zUrl = zV, zV = NULL; break;
+            case 1: p->zKey = zV, zV = NULL; break;
+            case 2: ok = parse_int_opt(zK, zV, 0, 1, &v, pzErr), p->bConsume = (int)v; break;
+            case 3: p->zConsumer = zV, zV = NULL; break;
+            case 4: ok = parse_int_opt(zK, zV, 1, INT32_MAX, &p->visibility_ms, pzErr); break;
+            case 5: ok = parse_int_opt(zK, zV, 0, 24 * 3600 * 1000, &p->block_ms, pzErr); break;
+            case 6: p->zGroup = zV, zV = NULL; break;
+            case 7: zCols = zV, zV = NULL; break;
+            case 8: ok = parse_int_opt(zK, zV, 1, INT64_MAX, &p->maxlen, pzErr); break;
+            case 9: ok = parse_int_opt(zK, zV, 0, INT32_MAX, &p->claim_idle_ms, pzErr); break;
+            case 10:
+                ok = parse_int_opt(zK, zV, 1, 600000, &v, pzErr);
+                p->copts.connect_timeout_ms = (int)v;
+                break;
+            case 11:
+                ok = parse_int_opt(zK, zV, 1, 600000, &v, pzErr);
+                p->copts.timeout_ms = (int)v;
+                break;
+            case 12:
+                ok = parse_int_opt(zK, zV, 0, 600000, &v, pzErr);
+                p->copts.reconnect_ms = v ? (int)v : -1;
+                break;
+            case 13: ok = parse_int_opt(zK, zV, 1, 100000, &p->batch, pzErr); break;
+            case 14: ok = parse_int_opt(zK, zV, 1, 512 << 20, &p->max_bytes, pzErr); break;
+            }
+        bz_free(zK);
+        bz_free(zV);
+        if (!ok) goto fail;
+    }
+    if (!p->zUrl) {
+        const char *zEnv = getenv("REDIS_URL");
+        if (!zEnv || !*zEnv) {
+            *pzErr = sqlite3_mprintf("url= is missing and REDIS_URL is not set");
+            goto fail;
+        }
+        p->zUrl = bz_strdup(zEnv);
+    }
+    if (!p->zKey || !*p->zKey) {
+        *pzErr = sqlite3_mprintf("key= is required");
+        goto fail;
+    }
+    if (p->zConsumer && !*p->zConsumer) {
+        *pzErr = sqlite3_mprintf("consumer= must not be empty");
+        goto fail;
+    }
+    if (!p->zConsumer && (p->bConsume || p->zGroup)) {
+        char zHost[64] = "host";
+        unsigned char r[4];
+        gethostname(zHost, sizeof zHost - 1);
+        zHost[sizeof zHost - 1] = 0;
+        sqlite3_randomness(sizeof r, r);
+        p->zConsumer = bz_mprintf("%s-%ld-%02x%02x%02x%02x", zHost, (long)getpid(), r[0], r[1],
+                                  r[2], r[3]);
+    }
+    if (p->bConsume) {
+        p->zProcPrefix = bz_mprintf("%s:bz:proc:", p->zKey);
+        p->zProc = bz_mprintf("%s:bz:proc:%s", p->zKey, p->zConsumer);
+        p->zReg = bz_mprintf("%s:bz:consumers", p->zKey);
+    }
+    if (p->eKind == RV_LIST) {
+        bz_buf_appendz(&sql, "CREATE TABLE x(value PRIMARY KEY, idx INTEGER HIDDEN) WITHOUT ROWID");
+    } else {
+        bz_buf_appendz(&sql, "CREATE TABLE x(id TEXT PRIMARY KEY");
+        if (zCols) {
+            if (!parse_columns(p, zCols, &sql, pzErr)) goto fail;
+        } else {
+            bz_buf_appendz(&sql, ", data TEXT");
+        }
+        bz_buf_appendz(&sql, ") WITHOUT ROWID");
+    }
+    if (!p->zSchema || !p->zTable || !p->zUrl || sql.rc ||
+        (p->bConsume && (!p->zProc || !p->zReg || !p->zProcPrefix)) ||
+        ((p->bConsume || p->zGroup) && !p->zConsumer)) {
+        rc = SQLITE_NOMEM;
+        goto fail;
+    }
+    if (bCreate) {
+        /* Fail early and clearly: bad URL, unreachable server, wrong password, wrong type. */
+        RqReply *r = NULL;
+        const char *want = p->eKind == RV_LIST ? "list" : "stream";
+        size_t n;
+        const char *zType;
+        if (vt_cmd(p, 2, (const char *[]){"TYPE", p->zKey}, NULL, &r, &err) != BZ_OK) {
+            *pzErr = sqlite3_mprintf("%s: %s", p->eKind == RV_LIST ? "redis_list" : "redis_stream",
+                                     err.msg);
+            rq_reply_free(r);
+            goto fail;
+        }
+        zType = rq_reply_str(r, &n);
+        if (zType && strcmp(zType, "none") != 0 && strcmp(zType, want) != 0) {
+            *pzErr = sqlite3_mprintf("%s: %s: key '%s' holds a %s, not a %s (WRONGTYPE)",
+                                     p->eKind == RV_LIST ? "redis_list" : "redis_stream",
+                                     rq_conn_url(p->pConn), p->zKey, zType, want);
+            rq_reply_free(r);
+            goto fail;
+        }
+        rq_reply_free(r);
+    } else {
+        /* Only the URL is checked now; the server is contacted on first use. */
+        RqUrl u;
+        if (rq_url_parse(&u, p->zUrl, &err) != BZ_OK) {
+            *pzErr = sqlite3_mprintf("%s", err.msg);
+            rq_url_free(&u);
+            goto fail;
+        }
+        rq_url_free(&u);
+    }
+    rc = sqlite3_declare_vtab(db, sql.data);
+    if (rc != SQLITE_OK) {
+        *pzErr = sqlite3_mprintf("%s", sqlite3_errmsg(db));
+        goto fail;
+    }
+    sqlite3_vtab_config(db, SQLITE_VTAB_DIRECTONLY);
+    bz_buf_free(&sql);
+    bz_free(zCols);
+    *ppVtab = &p->base;
+    return SQLITE_OK;
+fail:
+    bz_buf_free(&sql);
+    bz_free(zCols);
+    vt_free(p);
+    return rc == SQLITE_NOMEM ? SQLITE_NOMEM : SQLITE_ERROR;
+}
+
+static int redisCreate(sqlite3 *db, void *pAux, int argc, const char *const *argv,
+                       sqlite3_vtab **ppVtab, char **pzErr) {
+    return redisConnectAny(db, pAux, argc, argv, ppVtab, pzErr, 1);
+}
+
+static int redisConnect(sqlite3 *db, void *pAux, int argc, const char *const *argv,
+                        sqlite3_vtab **ppVtab, char **pzErr) {
+    return redisConnectAny(db, pAux, argc, argv, ppVtab, pzErr, 0);
+}
+
+static int redisDisconnect(sqlite3_vtab *pVtab) {
+    vt_free((RedisVtab *)pVtab);
+    return SQLITE_OK;
+}
+
+/* ---- xBestIndex -------------------------------------------------------------- */
+
+static int redisBestIndex(sqlite3_vtab *pVtab, sqlite3_index_info *pInfo) {
+    RedisVtab *p = (RedisVtab *)pVtab;
+    int consuming = p->bConsume || p->zGroup;
+    int keyCol = p->eKind == RV_LIST ? 1 : 0;
+    int aIdx[7], i, bit, n = 0, idxNum = 0;
+    double cost = 1e6;
+    for (i = 0; i < 7; i++) aIdx[i] = -1;
+    for (i = 0; i < pInfo->nConstraint; i++) {
+        const struct sqlite3_index_constraint *c = &pInfo->aConstraint[i];
+        if (!c->usable) continue;
+        bit = -1;
+        switch (c->op) {
+        case SQLITE_INDEX_CONSTRAINT_LIMIT: bit = 5; break;
+        case SQLITE_INDEX_CONSTRAINT_OFFSET: bit = 6; break;
+        default:
+            if (consuming || c->iColumn != keyCol) break;
+            if (c->op == SQLITE_INDEX_CONSTRAINT_EQ) bit = 0;
+            else if (c->op == SQLITE_INDEX_CONSTRAINT_GT) bit = 1;
+            else if (c->op == SQLITE_INDEX_CONSTRAINT_GE) bit = 2;
+            else if (c->op == SQLITE_INDEX_CONSTRAINT_LT) bit = 3;
+            else if (c->op == SQLITE_INDEX_CONSTRAINT_LE) bit = 4;
+        }
+        if (bit >= 0 && aIdx[bit] < 0) aIdx[bit] = i;
+    }
+    for (bit = 0; bit < 7; bit++) {
+        if (aIdx[bit] < 0) continue;
+        idxNum |= 1 << bit;
+        pInfo->aConstraintUsage[aIdx[bit]].argvIndex = ++n;
+        /* Stream ids compare in stream order, not as text: never let SQLite re-check. */
+        pInfo->aConstraintUsage[aIdx[bit]].omit = bit < 5 ? 1 : 0;
+    }
+    if (idxNum & IX_EQ) cost = 10;
+    else if (idxNum & (IX_GT | IX_GE | IX_LT | IX_LE)) cost = 1e4;
+    if (!consuming && pInfo->nOrderBy == 1 && pInfo->aOrderBy[0].iColumn == keyCol) {
+        pInfo->orderByConsumed = 1;
+        if (pInfo->aOrderBy[0].desc) {
+            if (p->eKind == RV_STREAM) idxNum |= IX_DESC;
+            else pInfo->orderByConsumed = 0;
+        }
+    }
+    pInfo->idxNum = idxNum;
+    pInfo->estimatedCost = cost;
+    return SQLITE_OK;
+}
+
+/* ---- Cursor --------------------------------------------------------------------- */
+
+static int redisOpen(sqlite3_vtab *pVtab, sqlite3_vtab_cursor **ppCur) {
+    RedisCursor *c = bz_calloc(1, sizeof *c);
+    (void)pVtab;
+    if (!c) return SQLITE_NOMEM;
+    bz_buf_init(&c->tmp, 0);
+    c->bEof = 1;
+    *ppCur = &c->base;
+    return SQLITE_OK;
+}
+
+static void cur_page_free(RedisCursor *c) {
+    rq_reply_free(c->pPage);
+    c->pPage = NULL;
+    c->pRows = NULL;
+    c->iRow = c->nRow = 0;
+}
+
+/* The id of stream entry row i of the current page. */
+static const char *entry_id(const RqReply *pEntry, size_t *pn) {
+    return rq_reply_str(rq_reply_at(pEntry, 0), pn);
+}
+
+/* Count the current row as read (see "Delivery rule" above). */
+static int cur_mark(RedisCursor *c) {
+    RedisVtab *p = (RedisVtab *)c->base.pVtab;
+    if (c->bMarked || c->bEof) return BZ_OK;
+    c->bMarked = 1;
+    c->nReturned++;
+    if (p->eKind == RV_LIST && p->bConsume) {
+        p->nListDelivered++;
+    } else if (p->eKind == RV_STREAM && p->zGroup) {
+        size_t n;
+        const char *z = entry_id(rq_reply_at(c->pRows, c->iRow), &n);
+        RqId id;
+        if (z && rq_id_parse(z, n, &id)) return rq_idset_add(&p->acks, id);
+    }
+    return BZ_OK;
+}
+
+/* Acknowledge what a statement-scoped cursor returned (no transaction). */
+static void stmt_ack(RedisVtab *p, BzErr *err);
+
+static int redisClose(sqlite3_vtab_cursor *pCur) {
+    RedisCursor *c = (RedisCursor *)pCur;
+    RedisVtab *p = (RedisVtab *)pCur->pVtab;
+    BzErr err = {0};
+    if (p->eKind == RV_LIST && p->bConsume && c->phase) {
+        int64_t nBack = c->nFetched - c->nReturned;
+        p->nOpenConsumers--;
+        if (nBack > 0 && list_script_n(p, LUA_GIVEBACK, nBack, &err) != BZ_OK)
+            p->bListDirty = 1; /* their place is uncertain: no more taking in this transaction */
+    } else if (p->eKind == RV_STREAM && p->zGroup && c->phase) {
+        p->nOpenConsumers--;
+    }
+    if (c->bStmtAck) stmt_ack(p, &err);
+    cur_page_free(c);
+    bz_buf_free(&c->tmp);
+    bz_free(c);
+    return SQLITE_OK;
+}
+
+/* ---- Transactions ---------------------------------------------------------------- */
+
+static void txn_reset(RedisVtab *p) {
+    p->bInTxn = 0;
+    p->nSvpt = 0;
+    p->bListStarted = 0;
+    p->bListDirty = 0;
+    p->nListDelivered = 0;
+    rq_idset_clear(&p->acks);
+    bz_buf_reset(&p->ops);
+    p->nOps = 0;
+}
+
+/* XACK the delivered stream entries in pipelined chunks; errors leave them
+** pending (they are delivered again). */
+static int stream_ack(RedisVtab *p, BzErr *err) {
+    size_t i = 0, n = p->acks.nId;
+    int rc = BZ_OK;
+    while (i < n && rc == BZ_OK) {
+        size_t k = BZ_MIN(n - i, (size_t)1000), j;
+        const char **argv = bz_malloc(sizeof(char *) * (k + 3));
+        char *ids = bz_malloc(k * 42);
+        RqReply *r = NULL;
+        if (!argv || !ids) {
+            bz_free(argv);
+            bz_free(ids);
+            return bz_err(err, BZ_NOMEM, "out of memory");
+        }
+        argv[0] = "XACK";
+        argv[1] = p->zKey;
+        argv[2] = p->zGroup;
+        for (j = 0; j < k; j++) {
+            rq_id_format(p->acks.aId[i + j], ids + j * 42);
+            argv[3 + j] = ids + j * 42;
+        }
+        rc = vt_cmd(p, (int)(k + 3), argv, NULL, &r, err);
+        rq_reply_free(r);
+        bz_free(argv);
+        bz_free(ids);
+        i += k;
+    }
+    return rc;
+}
+
+/* Acknowledge everything the transaction read. */
+static int consume_commit(RedisVtab *p, BzErr *err) {
+    int rc = BZ_OK;
+    if (p->eKind == RV_LIST && p->bConsume && p->bListStarted) {
+        if (p->nListDelivered > 0) rc = list_script_n(p, LUA_ACK, p->nListDelivered, err);
+        p->nListDelivered = 0;
+        p->bListStarted = 0;
+        if (rc < 0) rc = BZ_OK; /* recovered by another consumer: they are delivered again */
+    } else if (p->eKind == RV_STREAM && p->zGroup) {
+        rc = stream_ack(p, err);
+        rq_idset_clear(&p->acks);
+    }
+    return rc;
+}
+
+static void stmt_ack(RedisVtab *p, BzErr *err) {
+    if (p->nOpenConsumers > 0) return; /* the last cursor acknowledges */
+    consume_commit(p, err);
+    txn_reset(p);
+}
+
+static int redisBegin(sqlite3_vtab *pVtab) {
+    RedisVtab *p = (RedisVtab *)pVtab;
+    txn_reset(p);
+    p->bInTxn = 1;
+    return SQLITE_OK;
+}
+
+static int redisSync(sqlite3_vtab *pVtab) {
+    RedisVtab *p = (RedisVtab *)pVtab;
+    BzErr err = {0};
+    if (ops_flush(p, &err) != BZ_OK) return vt_error(p, &err);
+    return SQLITE_OK;
+}
+
+static int redisCommit(sqlite3_vtab *pVtab) {
+    RedisVtab *p = (RedisVtab *)pVtab;
+    BzErr err = {0};
+    /* The local transaction is durable now; failures here only mean redelivery. */
+    ops_flush(p, &err);
+    consume_commit(p, &err);
+    txn_reset(p);
+    return SQLITE_OK;
+}
+
+/* Undo consumption back to nDelivered messages/entries. */
+static void consume_rewind(RedisVtab *p, int64_t nDelivered) {
+    BzErr err = {0};
+    if (p->eKind == RV_LIST && p->bConsume && p->bListStarted) {
+        int64_t nBack = p->nListDelivered - nDelivered;
+        if (nBack > 0 && list_script_n(p, LUA_GIVEBACK, nBack, &err) != BZ_OK)
+            p->bListDirty = nDelivered > 0;
+        p->nListDelivered = nDelivered;
+    } else if (p->eKind == RV_STREAM && p->zGroup) {
+        rq_idset_truncate(&p->acks, (size_t)nDelivered); /* the rest stays pending */
+    }
+}
+
+static int redisRollback(sqlite3_vtab *pVtab) {
+    RedisVtab *p = (RedisVtab *)pVtab;
+    consume_rewind(p, 0);
+    txn_reset(p);
+    return SQLITE_OK;
+}
+
+static int64_t delivered_count(RedisVtab *p) {
+    return p->eKind == RV_LIST ? p->nListDelivered : (int64_t)p->acks.nId;
+}
+
+static int redisSavepoint(sqlite3_vtab *pVtab, int iSvpt) {
+    RedisVtab *p = (RedisVtab *)pVtab;
+    if (iSvpt < 0 || iSvpt >= MAX_SAVEPOINTS)
+        return set_err(p, BZ_LIMIT, "redis: more than %d nested savepoints", MAX_SAVEPOINTS);
+    while (p->nSvpt <= iSvpt) {
+        p->aSvpt[p->nSvpt].nOpsBytes = p->ops.n;
+        p->aSvpt[p->nSvpt].nOps = p->nOps;
+        p->aSvpt[p->nSvpt].nDelivered = delivered_count(p);
+        p->nSvpt++;
+    }
+    p->aSvpt[iSvpt].nOpsBytes = p->ops.n;
+    p->aSvpt[iSvpt].nOps = p->nOps;
+    p->aSvpt[iSvpt].nDelivered = delivered_count(p);
+    p->nSvpt = iSvpt + 1;
+    return SQLITE_OK;
+}
+
+static int redisRelease(sqlite3_vtab *pVtab, int iSvpt) {
+    RedisVtab *p = (RedisVtab *)pVtab;
+    if (iSvpt < p->nSvpt) p->nSvpt = iSvpt;
+    return SQLITE_OK;
+}
+
+static int redisRollbackTo(sqlite3_vtab *pVtab, int iSvpt) {
+    RedisVtab *p = (RedisVtab *)pVtab;
+    if (iSvpt < 0 || iSvpt >= p->nSvpt) return SQLITE_OK;
+    if (!p->ops.rc) {
+        p->ops.n = p->aSvpt[iSvpt].nOpsBytes;
+        p->nOps = p->aSvpt[iSvpt].nOps;
+    }
+    consume_rewind(p, p->aSvpt[iSvpt].nDelivered);
+    p->nSvpt = iSvpt + 1;
+    return SQLITE_OK;
+}
+
+/* Make sure this table takes part in the current transaction (see the file
+** header). Sets *pbStmt when the statement is its own transaction. */
+static int enlist(RedisVtab *p, int *pbStmt) {
+    char *zSql, *zErr = NULL;
+    int rc;
+    *pbStmt = 0;
+    if (p->bInTxn) return SQLITE_OK;
+    zSql = sqlite3_mprintf("DELETE FROM \"%w\".\"%w\" WHERE 0", p->zSchema, p->zTable);
+    if (!zSql) return SQLITE_NOMEM;
+    p->bEnlisting = 1;
+    rc = sqlite3_exec(p->db, zSql, 0, 0, &zErr);
+    p->bEnlisting = 0;
+    sqlite3_free(zSql);
+    if (rc != SQLITE_OK && !sqlite3_get_autocommit(p->db)) {
+        set_err(p, BZ_ERROR, "cannot take part in the transaction: %s", zErr ? zErr : "");
+        sqlite3_free(zErr);
+        return rc;
+    }
+    sqlite3_free(zErr);
+    if (!p->bInTxn) {
+        txn_reset(p);
+        *pbStmt = 1;
+    }
+    return SQLITE_OK;
+}
+
+static double floor_(double d) {
+    double t = (double)(int64_t)d;
+    return t > d ? t - 1 : t;
+}
+
+/* ---- Reading: lists ----------------------------------------------------------------- */
+
+static int64_t cur_page_size(RedisCursor *c, RedisVtab *p) {
+    int64_t n = p->batch;
+    if (c->nWant >= 0) {
+        int64_t left = c->nWant - c->nReturned;
+        if (left < 1) left = 1;
+        if (left < n) n = left;
+        else if (c->nWant <= 10000 && c->nWant > n) n = left;
+    }
+    return n;
+}
+
+/* Fetch the next page of a peeking list cursor. */
+static int list_peek_page(RedisCursor *c, RedisVtab *p, BzErr *err) {
+    char zA[24], zB[24];
+    int64_t n = cur_page_size(c, p), stop;
+    int rc;
+    cur_page_free(c);
+    if (c->lo > c->hi) {
+        c->bEof = 1;
+        return BZ_OK;
+    }
+    stop = c->hi - c->lo < n - 1 ? c->hi : c->lo + n - 1;
+    snprintf(zA, sizeof zA, "%lld", (long long)c->lo);
+    snprintf(zB, sizeof zB, "%lld", (long long)stop);
+    rc = vt_cmd(p, 4, (const char *[]){"LRANGE", p->zKey, zA, zB}, NULL, &c->pPage, err);
+    if (rc) return rc;
+    c->pRows = c->pPage;
+    c->nRow = rq_reply_len(c->pPage);
+    c->iIdx = c->lo;
+    c->lo += (int64_t)c->nRow;
+    if (c->nRow < (size_t)(stop - (c->iIdx) + 1)) c->hi = -1; /* end of list */
+    if (c->nRow == 0) c->bEof = 1;
+    return BZ_OK;
+}
+
+/* Take the next page for a consuming list cursor. */
+static int list_take_page(RedisCursor *c, RedisVtab *p, BzErr *err) {
+    char zN[24];
+    int64_t n = cur_page_size(c, p);
+    int rc;
+    cur_page_free(c);
+    if (c->nWant >= 0 && c->nReturned >= c->nWant) {
+        c->bEof = 1;
+        return BZ_OK;
+    }
+    snprintf(zN, sizeof zN, "%lld", (long long)n);
+    rc = list_script(p, LUA_TAKE, zN, &c->pPage, err);
+    if (rc) return rc;
+    if (rq_reply_type(c->pPage) == RQ_INTEGER)
+        return bz_err(err, BZ_ERROR,
+                      "%s: consumer '%s' was declared dead (visibility_timeout_ms exceeded) "
+                      "and its messages recovered by another consumer; ROLLBACK",
+                      rq_conn_url(p->pConn), p->zConsumer);
+    c->pRows = c->pPage;
+    c->nRow = rq_reply_len(c->pPage);
+    c->nFetched += (int64_t)c->nRow;
+    if (c->nRow == 0 && p->block_ms > 0 && c->nReturned == 0) {
+        /* Empty queue: wait once for a message, then carry on as usual. */
+        char zT[32];
+        RqReply *r = NULL;
+        cur_page_free(c);
+        snprintf(zT, sizeof zT, "%.3f", (double)p->block_ms / 1000.0);
+        rq_conn_set_read_timeout(p->pConn, p->copts.timeout_ms + (int)p->block_ms);
+        rc = vt_cmd(p, 6, (const char *[]){"BLMOVE", p->zKey, p->zProc, "LEFT", "RIGHT", zT},
+                    NULL, &r, err);
+        rq_conn_set_read_timeout(p->pConn, 0);
+        if (rc) {
+            rq_reply_free(r);
+            return rc;
+        }
+        if (rq_reply_type(r) == RQ_STRING) {
+            /* Wrap the single value as a one-row page. */
+            c->pPage = r;
+            c->pRows = NULL;
+            c->nRow = 1;
+            c->nFetched += 1;
+        } else {
+            rq_reply_free(r);
+        }
+    }
+    if (c->nRow == 0) c->bEof = 1;
+    return BZ_OK;
+}
+
+/* ---- Reading: streams ----------------------------------------------------------------- */
+
+/* Page of a non-consuming stream cursor (XRANGE / XREVRANGE). */
+static int stream_range_page(RedisCursor *c, RedisVtab *p, BzErr *err) {
+    char zN[24];
+    int64_t n = cur_page_size(c, p);
+    int desc = (c->idxNum & IX_DESC) != 0;
+    int rc;
+    size_t len;
+    const char *zLast;
+    cur_page_free(c);
+    if (!c->bMore) {
+        c->bEof = 1;
+        return BZ_OK;
+    }
+    snprintf(zN, sizeof zN, "%lld", (long long)n);
+    if (desc)
+        rc = vt_cmd(p, 6, (const char *[]){"XREVRANGE", p->zKey, c->zEnd, c->zStart, "COUNT", zN},
+                    NULL, &c->pPage, err);
+    else
+        rc = vt_cmd(p, 6, (const char *[]){"XRANGE", p->zKey, c->zStart, c->zEnd, "COUNT", zN},
+                    NULL, &c->pPage, err);
+    if (rc) return rc;
+    c->pRows = c->pPage;
+    c->nRow = rq_reply_len(c->pPage);
+    if ((int64_t)c->nRow < n) c->bMore = 0;
+    if (c->nRow == 0) {
+        c->bEof = 1;
+        return BZ_OK;
+    }
+    zLast = entry_id(rq_reply_at(c->pRows, c->nRow - 1), &len);
+    if (!zLast || len > 44) return bz_err(err, BZ_CORRUPT, "unexpected XRANGE reply");
+    /* Continue after the last id (exclusive ranges need Redis >= 6.2). */
+    snprintf(desc ? c->zEnd : c->zStart, sizeof c->zStart, "(%.*s", (int)len, zLast);
+    return BZ_OK;
+}
+
+static int stream_group_ready(RedisVtab *p, BzErr *err) {
+    RqReply *r = NULL;
+    int rc;
+    if (p->bGroupReady) return BZ_OK;
+    rc = vt_cmd(p, 6, (const char *[]){"XGROUP", "CREATE", p->zKey, p->zGroup, "0", "MKSTREAM"},
+                NULL, &r, err);
+    if (rc == BZ_ERROR) {
+        size_t n;
+        const char *z = rq_reply_str(r, &n);
+        if (z && strncmp(z, "BUSYGROUP", 9) == 0) rc = BZ_OK, bz_err_clear(err);
+    }
+    rq_reply_free(r);
+    if (rc == BZ_OK) p->bGroupReady = 1;
+    return rc;
+}
+
+/* Keep the entries of the page that are not already read in this transaction
+** (rebuilding the row list is not needed: skipped rows are jumped in xNext). */
+static int entry_skippable(RedisVtab *p, const RqReply *pEntry) {
+    size_t n;
+    const char *z = entry_id(pEntry, &n);
+    RqId id;
+    if (!z || !rq_id_parse(z, n, &id)) return 1;
+    if (rq_idset_has(&p->acks, id)) return 1;
+    if (rq_reply_type(rq_reply_at(pEntry, 1)) != RQ_ARRAY) {
+        /* Deleted while pending: nothing to return, acknowledge with the transaction. */
+        rq_idset_add(&p->acks, id);
+        return 1;
+    }
+    return 0;
+}
+
+/* Next page of a consuming stream cursor, walking the phases:
+** 1 = own pending, 2 = XAUTOCLAIM, 3 = new entries, 4 = done. */
+static int stream_group_page(RedisCursor *c, RedisVtab *p, BzErr *err) {
+    char zN[24], zIdle[24];
+    int rc;
+    for (;;) {
+        int64_t n = cur_page_size(c, p);
+        cur_page_free(c);
+        if (c->phase >= 4 || (c->nWant >= 0 && c->nReturned >= c->nWant)) {
+            c->bEof = 1;
+            return BZ_OK;
+        }
+        snprintf(zN, sizeof zN, "%lld", (long long)n);
+        if (c->phase == 1) {
+            rc = vt_cmd(p, 9,
+                        (const char *[]){"XREADGROUP", "GROUP", p->zGroup, p->zConsumer, "COUNT",
+                                         zN, "STREAMS", p->zKey, c->zPendId},
+                        NULL, &c->pPage, err);
+            if (rc) return rc;
+            c->pRows = rq_reply_at(rq_reply_at(c->pPage, 0), 1);
+            c->nRow = rq_reply_len(c->pRows);
+            if (c->nRow == 0) {
+                c->phase = p->claim_idle_ms > 0 ? 2 : 3;
+                continue;
+            }
+            {
+                size_t len;
+                const char *z = entry_id(rq_reply_at(c->pRows, c->nRow - 1), &len);
+                if (!z || len > 44) return bz_err(err, BZ_CORRUPT, "unexpected XREADGROUP reply");
+                snprintf(c->zPendId, sizeof c->zPendId, "%.*s", (int)len, z);
+            }
+        } else if (c->phase == 2) {
+            size_t len;
+            const char *z;
+            snprintf(zIdle, sizeof zIdle, "%lld", (long long)p->claim_idle_ms);
+            rc = vt_cmd(p, 8,
+                        (const char *[]){"XAUTOCLAIM", p->zKey, p->zGroup, p->zConsumer, zIdle,
+                                         c->zClaimCursor, "COUNT", zN},
+                        NULL, &c->pPage, err);
+            if (rc) return rc;
+            z = rq_reply_str(rq_reply_at(c->pPage, 0), &len);
+            if (!z || len > 44) return bz_err(err, BZ_CORRUPT, "unexpected XAUTOCLAIM reply");
+            snprintf(c->zClaimCursor, sizeof c->zClaimCursor, "%.*s", (int)len, z);
+            if (strcmp(c->zClaimCursor, "0-0") == 0) c->phase = 3;
+            c->pRows = rq_reply_at(c->pPage, 1);
+            c->nRow = rq_reply_len(c->pRows);
+            if (c->nRow == 0) continue;
+        } else {
+            int bBlock = p->block_ms > 0 && c->nReturned == 0;
+            char zB[24];
+            snprintf(zB, sizeof zB, "%lld", (long long)p->block_ms);
+            if (bBlock && p->pConn) rq_conn_set_read_timeout(p->pConn, p->copts.timeout_ms + (int)p->block_ms);
+            rc = vt_cmd(p, bBlock ? 11 : 9,
+                        bBlock ? (const char *[]){"XREADGROUP", "GROUP", p->zGroup, p->zConsumer,
+                                                  "COUNT", zN, "BLOCK", zB, "STREAMS", p->zKey, ">"}
+                               : (const char *[]){"XREADGROUP", "GROUP", p->zGroup, p->zConsumer,
+                                                  "COUNT", zN, "STREAMS", p->zKey, ">"},
+                        NULL, &c->pPage, err);
+            if (bBlock && p->pConn) rq_conn_set_read_timeout(p->pConn, 0);
+            if (rc) return rc;
+            c->pRows = rq_reply_at(rq_reply_at(c->pPage, 0), 1);
+            c->nRow = rq_reply_len(c->pRows);
+            if (c->nRow == 0) {
+                c->phase = 4;
+                continue;
+            }
+        }
+        /* Skip rows already read in this transaction. */
+        while (c->iRow < c->nRow && entry_skippable(p, rq_reply_at(c->pRows, c->iRow))) c->iRow++;
+        if (c->iRow < c->nRow) return BZ_OK;
+    }
+}
+
+/* Load the next page for whatever kind of cursor this is. */
+static int cur_next_page(RedisCursor *c, BzErr *err) {
+    RedisVtab *p = (RedisVtab *)c->base.pVtab;
+    if (p->eKind == RV_LIST) return p->bConsume ? list_take_page(c, p, err) : list_peek_page(c, p, err);
+    return p->zGroup ? stream_group_page(c, p, err) : stream_range_page(c, p, err);
+}
+
+static int redisNext(sqlite3_vtab_cursor *pCur) {
+    RedisCursor *c = (RedisCursor *)pCur;
+    RedisVtab *p = (RedisVtab *)pCur->pVtab;
+    BzErr err = {0};
+    if (c->bEof) return SQLITE_OK;
+    if (cur_mark(c) != BZ_OK) return SQLITE_NOMEM;
+    c->bMarked = 0;
+    c->iRow++;
+    c->iIdx++;
+    if (p->eKind == RV_STREAM && p->zGroup)
+        while (c->iRow < c->nRow && entry_skippable(p, rq_reply_at(c->pRows, c->iRow))) c->iRow++;
+    if (c->iRow >= c->nRow) {
+        if (cur_next_page(c, &err) != BZ_OK) {
+            c->bEof = 1;
+            return vt_error(p, &err);
+        }
+    }
+    return SQLITE_OK;
+}
+
+static int redisFilter(sqlite3_vtab_cursor *pCur, int idxNum, const char *idxStr, int argc,
+                       sqlite3_value **argv) {
+    RedisCursor *c = (RedisCursor *)pCur;
+    RedisVtab *p = (RedisVtab *)pCur->pVtab;
+    BzErr err = {0};
+    int consuming = p->bConsume || p->zGroup;
+    int i = 0, bit, rc;
+    int64_t limit = -1, offset = 0;
+    (void)idxStr;
+    (void)argc;
+    cur_page_free(c);
+    c->bEof = 0;
+    c->bMarked = 0;
+    c->idxNum = idxNum;
+    c->nReturned = 0;
+    c->nFetched = 0;
+    c->iIdx = 0;
+    c->lo = 0;
+    c->hi = INT64_MAX;
+    strcpy(c->zStart, "-");
+    strcpy(c->zEnd, "+");
+    c->bMore = 1;
+    if (p->bEnlisting) { /* the enlisting DELETE ... WHERE 0: nothing to read */
+        c->bEof = 1;
+        return SQLITE_OK;
+    }
+    for (bit = 0; bit < 7; bit++) {
+        sqlite3_value *v;
+        if (!(idxNum & (1 << bit))) continue;
+        v = argv[i++];
+        if (bit == 5) {
+            limit = sqlite3_value_int64(v);
+            continue;
+        }
+        if (bit == 6) {
+            offset = sqlite3_value_int64(v);
+            continue;
+        }
+        if (sqlite3_value_type(v) == SQLITE_NULL) {
+            c->bEof = 1; /* comparison with NULL matches nothing */
+            return SQLITE_OK;
+        }
+        if (p->eKind == RV_LIST) {
+            /* Integer bounds from any numeric value; text compares above every number. */
+            int t = sqlite3_value_numeric_type(v);
+            double d = sqlite3_value_double(v), lo, hi;
+            if (t != SQLITE_INTEGER && t != SQLITE_FLOAT) {
+                if (bit <= 2) c->hi = -1; /* idx =, >, >= text: nothing */
+                continue;                 /* idx <, <= text: everything */
+            }
+            if (t == SQLITE_INTEGER) d = (double)sqlite3_value_int64(v);
+            switch (bit) {
+            case 0:
+                if (d != (double)(int64_t)d) c->hi = -1;
+                lo = hi = d;
+                break;
+            case 1: lo = floor_(d) + 1, hi = 9e18; break;
+            case 2: lo = -floor_(-d), hi = 9e18; break;
+            case 3: lo = -1, hi = -floor_(-d) - 1; break;
+            default: lo = -1, hi = floor_(d); break;
+            }
+            if (t == SQLITE_INTEGER) {
+                int64_t x = sqlite3_value_int64(v);
+                if (bit == 0) c->lo = BZ_MAX(c->lo, x), c->hi = BZ_MIN(c->hi, x);
+                else if (bit == 1) c->lo = BZ_MAX(c->lo, x == INT64_MAX ? x : x + 1);
+                else if (bit == 2) c->lo = BZ_MAX(c->lo, x);
+                else if (bit == 3) c->hi = BZ_MIN(c->hi, x == INT64_MIN ? -1 : x - 1);
+                else c->hi = BZ_MIN(c->hi, x);
+                if (bit >= 1 && c->lo < 0) c->lo = 0;
+                continue;
+            }
+            if (lo > 9e18) c->hi = -1;
+            else if (lo > (double)c->lo) c->lo = (int64_t)lo;
+            if (hi < -1) c->hi = -1;
+            else if (hi < (double)c->hi) c->hi = (int64_t)hi;
+        } else {
+            const char *z = (const char *)sqlite3_value_text(v);
+            RqId id;
+            size_t n = z ? strlen(z) : 0;
+            if (!z || !rq_id_parse(z, n, &id) || n > 42)
+                return set_err(p, BZ_MISUSE, "redis_stream(key='%s'): '%s' is not a stream id",
+                               p->zKey, z ? z : "");
+            switch (bit) {
+            case 0: snprintf(c->zStart, sizeof c->zStart, "%s", z), snprintf(c->zEnd, sizeof c->zEnd, "%s", z); break;
+            case 1: snprintf(c->zStart, sizeof c->zStart, "(%s", z); break;
+            case 2: snprintf(c->zStart, sizeof c->zStart, "%s", z); break;
+            case 3: snprintf(c->zEnd, sizeof c->zEnd, "(%s", z); break;
+            case 4: snprintf(c->zEnd, sizeof c->zEnd, "%s", z); break;
+            }
+        }
+    }
+    c->nWant = limit >= 0 ? limit + BZ_MAX(offset, 0) : -1;
+    if (c->nWant == 0) {
+        c->bEof = 1;
+        return SQLITE_OK;
+    }
+    if (consuming) {
+        int bStmt = 0;
+        if (c->phase) { /* re-filtered: close the previous scan first */
+            int64_t nBack = c->nFetched - c->nReturned;
+            if (p->eKind == RV_LIST && nBack > 0 && list_script_n(p, LUA_GIVEBACK, nBack, &err))
+                p->bListDirty = 1;
+            p->nOpenConsumers--;
+            c->phase = 0;
+        }
+        if (p->nOpenConsumers > 0)
+            return set_err(p, BZ_MISUSE,
+                           "%s(key='%s'): only one consuming cursor per table may be open at a "
+                           "time (use it as the outer table of a join)",
+                           p->eKind == RV_LIST ? "redis_list" : "redis_stream", p->zKey);
+        rc = enlist(p, &bStmt);
+        if (rc != SQLITE_OK) return rc;
+        if (bStmt) c->bStmtAck = 1;
+        if (p->eKind == RV_LIST) rc = list_begin(p, &err);
+        else rc = stream_group_ready(p, &err);
+        if (rc) return vt_error(p, &err);
+        p->nOpenConsumers++;
+        c->phase = 1;
+        strcpy(c->zPendId, "0");
+        strcpy(c->zClaimCursor, "0-0");
+        c->nFetched = 0;
+    }
+    if (cur_next_page(c, &err) != BZ_OK) {
+        c->bEof = 1;
+        return vt_error(p, &err);
+    }
+    return SQLITE_OK;
+}
+
+static int redisEof(sqlite3_vtab_cursor *pCur) { return ((RedisCursor *)pCur)->bEof; }
+
+/* Return a Redis string as TEXT, or BLOB when it is not valid UTF-8. */
+static void result_bytes(sqlite3_context *ctx, const char *z, size_t n) {
+    if (bz_utf8_valid((const unsigned char *)z, n))
+        sqlite3_result_text64(ctx, z, n, SQLITE_TRANSIENT, SQLITE_UTF8);
+    else
+        sqlite3_result_blob64(ctx, z, n, SQLITE_TRANSIENT);
+}
+
+static void result_typed(sqlite3_context *ctx, const char *z, size_t n, int eType) {
+    char buf[64], *zEnd;
+    if (eType == CT_BLOB) {
+        sqlite3_result_blob64(ctx, z, n, SQLITE_TRANSIENT);
+        return;
+    }
+    if (eType != CT_TEXT && n > 0 && n < sizeof buf) {
+        memcpy(buf, z, n);
+        buf[n] = 0;
+        if (eType != CT_REAL) {
+            long long v = strtoll(buf, &zEnd, 10);
+            if (*zEnd == 0) {
+                sqlite3_result_int64(ctx, v);
+                return;
+            }
+        }
+        {
+            double d = strtod(buf, &zEnd);
+            if (*zEnd == 0) {
+                sqlite3_result_double(ctx, d);
+                return;
+            }
+        }
+    }
+    result_bytes(ctx, z, n);
+}
+
+static int redisColumn(sqlite3_vtab_cursor *pCur, sqlite3_context *ctx, int iCol) {
+    RedisCursor *c = (RedisCursor *)pCur;
+    RedisVtab *p = (RedisVtab *)pCur->pVtab;
+    const RqReply *row;
+    size_t n;
+    const char *z;
+    if (c->bEof) return SQLITE_OK;
+    if (cur_mark(c) != BZ_OK) return SQLITE_NOMEM;
+    row = c->pRows ? rq_reply_at(c->pRows, c->iRow) : c->pPage; /* single BLMOVE value */
+    if (p->eKind == RV_LIST) {
+        if (iCol == 0) {
+            z = rq_reply_str(row, &n);
+            if (z) result_bytes(ctx, z, n);
+        } else if (!p->bConsume) {
+            sqlite3_result_int64(ctx, c->iIdx);
+        }
+        return SQLITE_OK;
+    }
+    if (iCol == 0) {
+        z = entry_id(row, &n);
+        if (z) sqlite3_result_text64(ctx, z, n, SQLITE_TRANSIENT, SQLITE_UTF8);
+        return SQLITE_OK;
+    }
+    {
+        const RqReply *f = rq_reply_at(row, 1);
+        size_t i, nf = rq_reply_len(f);
+        if (p->nField == 0) {
+            bz_buf_reset(&c->tmp);
+            bz_buf_appendc(&c->tmp, '{');
+            for (i = 0; i + 1 < nf; i += 2) {
+                if (i) bz_buf_appendc(&c->tmp, ',');
+                z = rq_reply_str(rq_reply_at(f, i), &n);
+                bz_buf_json_str(&c->tmp, z ? z : "", n);
+                bz_buf_appendc(&c->tmp, ':');
+                z = rq_reply_str(rq_reply_at(f, i + 1), &n);
+                bz_buf_json_str(&c->tmp, z ? z : "", n);
+            }
+            bz_buf_appendc(&c->tmp, '}');
+            if (c->tmp.rc) return SQLITE_NOMEM;
+            sqlite3_result_text64(ctx, c->tmp.data, c->tmp.n, SQLITE_TRANSIENT, SQLITE_UTF8);
+            if (c->tmp.cap > (1u << 20)) bz_buf_free(&c->tmp);
+            return SQLITE_OK;
+        }
+        if (iCol - 1 >= p->nField) return SQLITE_OK;
+        for (i = 0; i + 1 < nf; i += 2) {
+            z = rq_reply_str(rq_reply_at(f, i), &n);
+            if (z && n == strlen(p->azField[iCol - 1]) && memcmp(z, p->azField[iCol - 1], n) == 0) {
+                z = rq_reply_str(rq_reply_at(f, i + 1), &n);
+                if (z) result_typed(ctx, z, n, p->aType[iCol - 1]);
+                break;
+            }
+        }
+    }
+    return SQLITE_OK;
+}
+
+static int redisRowid(sqlite3_vtab_cursor *pCur, sqlite_int64 *pRowid) {
+    *pRowid = ((RedisCursor *)pCur)->iIdx;
+    return SQLITE_OK;
+}
+
+/* ---- Writing ------------------------------------------------------------------------ */
+
+typedef struct FieldAcc {
+    BzBuf *b;
+    int n;
+    int64_t max;
+    BzErr *err;
+} FieldAcc;
+
+static int field_acc(void *pArg, const char *zKey, size_t nKey, const char *zVal, size_t nVal,
+                     int bNull) {
+    FieldAcc *a = pArg;
+    if (bNull) return 0; /* null fields are left out */
+    if ((int64_t)nVal > a->max)
+        return bz_err(a->err, BZ_LIMIT, "field '%.*s' of %zu bytes exceeds max_bytes=%lld",
+                      (int)BZ_MIN(nKey, 64), zKey, nVal, (long long)a->max);
+    resp_bulk(a->b, zKey, nKey);
+    resp_bulk(a->b, zVal, nVal);
+    a->n += 2;
+    return 0;
+}
+
+static int value_bytes(sqlite3_value *v, const char **pz, size_t *pn) {
+    if (sqlite3_value_type(v) == SQLITE_BLOB) {
+        *pz = sqlite3_value_blob(v);
+        *pn = (size_t)sqlite3_value_bytes(v);
+    } else {
+        *pz = (const char *)sqlite3_value_text(v);
+        *pn = (size_t)sqlite3_value_bytes(v);
+    }
+    if (!*pz) *pz = "";
+    return BZ_OK;
+}
+
+static int redisUpdate(sqlite3_vtab *pVtab, int argc, sqlite3_value **argv, sqlite_int64 *pRowid) {
+    RedisVtab *p = (RedisVtab *)pVtab;
+    BzErr err = {0};
+    const char *z;
+    size_t n;
+    const char *zKind = p->eKind == RV_LIST ? "redis_list" : "redis_stream";
+    (void)pRowid;
+    if (argc > 1 && sqlite3_value_type(argv[0]) != SQLITE_NULL)
+        return set_err(p, BZ_UNSUPPORTED, "%s(key='%s'): UPDATE is not supported", zKind, p->zKey);
+    if (argc == 1) { /* DELETE: argv[0] is the primary key (value or id) */
+        value_bytes(argv[0], &z, &n);
+        if (p->eKind == RV_LIST)
+            rq_resp_cmd(&p->ops, 4, (const char *[]){"LREM", p->zKey, "0", z},
+                        (const size_t[]){4, strlen(p->zKey), 1, n});
+        else
+            rq_resp_cmd(&p->ops, 3, (const char *[]){"XDEL", p->zKey, z},
+                        (const size_t[]){4, strlen(p->zKey), n});
+        p->nOps++;
+        return p->ops.rc ? set_err(p, p->ops.rc, "%s(key='%s'): transaction too large", zKind, p->zKey)
+                         : SQLITE_OK;
+    }
+    if (p->eKind == RV_LIST) {
+        if (sqlite3_value_type(argv[2]) == SQLITE_NULL)
+            return set_err(p, BZ_CONSTRAINT, "redis_list(key='%s'): value must not be NULL", p->zKey);
+        value_bytes(argv[2], &z, &n);
+        if ((int64_t)n > p->max_bytes)
+            return set_err(p, BZ_LIMIT,
+                           "redis_list(key='%s'): message of %zu bytes exceeds max_bytes=%lld",
+                           p->zKey, n, (long long)p->max_bytes);
+        rq_resp_cmd(&p->ops, 3, (const char *[]){"RPUSH", p->zKey, z},
+                    (const size_t[]){5, strlen(p->zKey), n});
+        p->nOps++;
+    } else {
+        BzBuf fields;
+        FieldAcc acc;
+        char zMax[24];
+        int nHead = 0, i;
+        const char *azHead[6];
+        bz_buf_init(&fields, 0);
+        acc.b = &fields;
+        acc.n = 0;
+        acc.max = p->max_bytes;
+        acc.err = &err;
+        if (p->nField == 0) {
+            if (sqlite3_value_type(argv[3]) != SQLITE_NULL) {
+                z = (const char *)sqlite3_value_text(argv[3]);
+                n = (size_t)sqlite3_value_bytes(argv[3]);
+                if (rq_json_object(z ? z : "", n, field_acc, &acc, &err) != BZ_OK) {
+                    bz_buf_free(&fields);
+                    return vt_error(p, &err);
+                }
+            }
+        } else {
+            for (i = 0; i < p->nField; i++) {
+                sqlite3_value *v = argv[3 + i];
+                if (sqlite3_value_type(v) == SQLITE_NULL) continue;
+                value_bytes(v, &z, &n);
+                if (field_acc(&acc, p->azField[i], strlen(p->azField[i]), z, n, 0)) {
+                    bz_buf_free(&fields);
+                    return vt_error(p, &err);
+                }
+            }
+        }
+        if (acc.n == 0) {
+            bz_buf_free(&fields);
+            return set_err(p, BZ_CONSTRAINT, "redis_stream(key='%s'): an entry needs at least one non-NULL field", p->zKey);
+        }
+        azHead[nHead++] = "XADD";
+        azHead[nHead++] = p->zKey;
+        if (p->maxlen > 0) {
+            snprintf(zMax, sizeof zMax, "%lld", (long long)p->maxlen);
+            azHead[nHead++] = "MAXLEN";
+            azHead[nHead++] = "~";
+            azHead[nHead++] = zMax;
+        }
+        z = sqlite3_value_type(argv[2]) == SQLITE_NULL ? "*" : (const char *)sqlite3_value_text(argv[2]);
+        azHead[nHead++] = z ? z : "*";
+        bz_buf_printf(&p->ops, "*%d\r\n", nHead + acc.n);
+        for (i = 0; i < nHead; i++) resp_bulk(&p->ops, azHead[i], strlen(azHead[i]));
+        bz_buf_append(&p->ops, fields.data ? fields.data : "", fields.n);
+        if (fields.rc) p->ops.rc = fields.rc;
+        bz_buf_free(&fields);
+        p->nOps++;
+    }
+    if (p->ops.rc)
+        return set_err(p, p->ops.rc, "%s(key='%s'): transaction too large to buffer", zKind, p->zKey);
+    return SQLITE_OK;
+}
+
+static sqlite3_module redisModule = {
+    2,            /* iVersion */
+    redisCreate,  redisConnect, redisBestIndex, redisDisconnect, redisDisconnect,
+    redisOpen,    redisClose,   redisFilter,    redisNext,       redisEof,
+    redisColumn,  redisRowid,   redisUpdate,    redisBegin,      redisSync,
+    redisCommit,  redisRollback,
+    0,            /* xFindFunction */
+    0,            /* xRename */
+    redisSavepoint, redisRelease, redisRollbackTo,
+    0             /* xShadowName */
+};
+
+/* ---- redis_command(url, cmd, arg...) -------------------------------------------------- */
+
+static void conn_destroy(void *p) { rq_conn_close(p); }
+
+/* Run one command and return its reply: strings as TEXT (BLOB if not UTF-8),
+** integers as INTEGER, nil as NULL, arrays as JSON text; an error reply is an
+** SQL error naming the URL. The connection is cached for the statement. */
+static void redisCommandFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
+    RqConn *conn = sqlite3_get_auxdata(ctx, 0);
+    BzErr err = {0};
+    RqReply *r = NULL;
+    const char **av;
+    size_t *al;
+    int i, rc;
+    if (argc < 2) {
+        sqlite3_result_error(ctx, "redis_command(url, cmd, arg...) needs a command", -1);
+        return;
+    }
+    if (!conn) {
+        const char *zUrl = (const char *)sqlite3_value_text(argv[0]);
+        if (!zUrl || !*zUrl) zUrl = getenv("REDIS_URL");
+        if (rq_conn_open(&conn, zUrl ? zUrl : "", NULL, &err) != BZ_OK) {
+            char *z = sqlite3_mprintf("redis_command: %s", err.msg);
+            sqlite3_result_error(ctx, z, -1);
+            sqlite3_free(z);
+            return;
+        }
+        sqlite3_set_auxdata(ctx, 0, conn, conn_destroy);
+        conn = sqlite3_get_auxdata(ctx, 0);
+        if (!conn) {
+            sqlite3_result_error_nomem(ctx);
+            return;
+        }
+    }
+    av = bz_malloc(sizeof(char *) * (size_t)argc);
+    al = bz_malloc(sizeof(size_t) * (size_t)argc);
+    if (!av || !al) {
+        bz_free(av);
+        bz_free(al);
+        sqlite3_result_error_nomem(ctx);
+        return;
+    }
+    for (i = 1; i < argc; i++) {
+        const char *z;
+        size_t n;
+        value_bytes(argv[i], &z, &n);
+        av[i - 1] = z;
+        al[i - 1] = n;
+    }
+    rc = rq_conn_command(conn, argc - 1, av, al, &r, &err);
+    bz_free(av);
+    bz_free(al);
+    if (rc != BZ_OK) {
+        char *z = sqlite3_mprintf("redis_command: %s", err.msg);
+        sqlite3_result_error(ctx, z, -1);
+        sqlite3_result_error_code(ctx, bz_sqlite_rc(rc == BZ_ERROR ? BZ_ERROR : rc));
+        sqlite3_free(z);
+        rq_reply_free(r);
+        return;
+    }
+    switch (rq_reply_type(r)) {
+    case RQ_STRING: {
+        size_t n;
+        const char *z = rq_reply_str(r, &n);
+        result_bytes(ctx, z, n);
+        break;
+    }
+    case RQ_STATUS: {
+        size_t n;
+        const char *z = rq_reply_str(r, &n);
+        sqlite3_result_text64(ctx, z, n, SQLITE_TRANSIENT, SQLITE_UTF8);
+        break;
+    }
+    case RQ_INTEGER: sqlite3_result_int64(ctx, rq_reply_int(r)); break;
+    case RQ_ARRAY: {
+        BzBuf b;
+        bz_buf_init(&b, 0);
+        rq_reply_json(&b, r);
+        if (b.rc) sqlite3_result_error_nomem(ctx);
+        else sqlite3_result_text64(ctx, b.data, b.n, SQLITE_TRANSIENT, SQLITE_UTF8);
+        bz_buf_free(&b);
+        break;
+    }
+    default: sqlite3_result_null(ctx); break;
+    }
+    rq_reply_free(r);
+}
 
 int bz_register_redis(sqlite3 *db) {
-    (void)db;
-    return SQLITE_OK;
+    int rc = sqlite3_create_module(db, "redis_list", &redisModule, (void *)(intptr_t)RV_LIST);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_create_module(db, "redis_stream", &redisModule, (void *)(intptr_t)RV_STREAM);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_create_function(db, "redis_command", -1, SQLITE_UTF8 | SQLITE_DIRECTONLY, 0,
+                                     redisCommandFunc, 0, 0);
+    return rc;
 }

@@ -155,6 +155,7 @@ typedef struct RqIdSet {
 /* Add id; returns BZ_OK (also when already present) or BZ_NOMEM. */
 int rq_idset_add(RqIdSet *s, RqId id);
 int rq_idset_has(const RqIdSet *s, RqId id);
+void rq_idset_truncate(RqIdSet *s, size_t n); /* keep the first n (savepoint rollback) */
 void rq_idset_clear(RqIdSet *s);
 void rq_idset_free(RqIdSet *s);
 

@@ -355,6 +355,18 @@ int rq_idset_add(RqIdSet *s, RqId id) {
     return BZ_OK;
 }
 
+void rq_idset_truncate(RqIdSet *s, size_t n) {
+    if (n >= s->nId) return;
+    s->nId = n;
+    if (!s->nHash) return;
+    memset(s->aHash, 0, s->nHash * sizeof *s->aHash); /* rebuild in place: no allocation */
+    for (size_t i = 0; i < n; i++) {
+        size_t h = id_hash(s->aId[i], s->nHash - 1);
+        while (s->aHash[h]) h = (h + 1) & (s->nHash - 1);
+        s->aHash[h] = (uint32_t)(i + 1);
+    }
+}
+
 void rq_idset_clear(RqIdSet *s) {
     if (s->nAlloc > (1u << 16)) { /* a huge transaction: give the memory back */
         rq_idset_free(s);
