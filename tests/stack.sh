@@ -12,7 +12,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
 DIR=${BZ_STACK_DIR:-$ROOT/build/stack}
-SERVICES=${BZ_STACK_SERVICES:-redis}
+SERVICES=${BZ_STACK_SERVICES:-redis s3}
 mkdir -p "$DIR"
 
 free_port() {
@@ -51,6 +51,27 @@ redis_start() {
 redis_env() {
     echo "export REDIS_URL=redis://127.0.0.1:$(cat "$DIR/redis.port")/0"
     echo "export BZ_REDIS_PORT=$(cat "$DIR/redis.port")"
+}
+
+# ---- s3 ---------------------------------------------------------------------
+# s3rver 3.7.1 through tests/tools/s3rver.js, which fixes its suffix-range and
+# bytes=0-0 answers at load time (see that file). Tests create their buckets.
+# s3rver accepts the access key S3RVER/S3RVER and does not check signatures.
+s3_start() {
+    local port
+    port=$(free_port)
+    echo "$port" >"$DIR/s3.port"
+    rm -rf "$DIR/s3-data"
+    mkdir -p "$DIR/s3-data"
+    spawn s3 node "$ROOT/tests/tools/s3rver.js" --address 127.0.0.1 --port "$port" \
+        --directory "$DIR/s3-data" --configure-bucket bz-test
+    wait_port "$port" 20
+}
+s3_env() {
+    echo "export AWS_ENDPOINT_URL_S3=http://127.0.0.1:$(cat "$DIR/s3.port")"
+    echo "export AWS_ACCESS_KEY_ID=S3RVER AWS_SECRET_ACCESS_KEY=S3RVER AWS_REGION=us-east-1"
+    echo "export AWS_EC2_METADATA_DISABLED=true"
+    echo "export BZ_S3_PORT=$(cat "$DIR/s3.port") BZ_S3_BUCKET=bz-test"
 }
 
 # ---- commands -----------------------------------------------------------------
