@@ -144,15 +144,15 @@ typedef struct RedisVtab {
 
 typedef struct RedisCursor {
     sqlite3_vtab_cursor base;
-    RqReply *pPage;           /* owns the current page */
-    const RqReply *pRows;     /* array of values (lists) or entries (streams) */
+    RqReply *pPage;       /* owns the current page */
+    const RqReply *pRows; /* array of values (lists) or entries (streams) */
     size_t iRow, nRow;
     int bEof, bMarked, bStmtAck; /* bStmtAck: acknowledge at close (no transaction) */
-    int64_t iIdx;             /* list idx of the current row; row counter otherwise */
+    int64_t iIdx;                /* list idx of the current row; row counter otherwise */
     int idxNum;
-    int64_t nWant;       /* rows SQLite may still want (LIMIT+OFFSET), -1 = all */
-    int64_t nReturned;   /* rows marked delivered by this cursor */
-    int64_t nFetched;    /* list consume: items moved to the processing list */
+    int64_t nWant;     /* rows SQLite may still want (LIMIT+OFFSET), -1 = all */
+    int64_t nReturned; /* rows marked delivered by this cursor */
+    int64_t nFetched;  /* list consume: items moved to the processing list */
     /* list peek bounds */
     int64_t lo, hi;
     /* stream range */
@@ -200,52 +200,52 @@ static int vt_cmd(RedisVtab *p, int argc, const char **argv, const size_t *lens,
 /* ---- Lua scripts for the reliable list ---------------------------------- */
 /* KEYS: queue, proc, registry. Registry value: "<ms> <token>". */
 #define LUA_NOW "local t = redis.call('TIME') local now = t[1] * 1000 + math.floor(t[2] / 1000) "
-#define LUA_MINE                                                                                  \
-    "local v = redis.call('HGET', KEYS[3], ARGV[2]) "                                             \
+#define LUA_MINE                                                                                   \
+    "local v = redis.call('HGET', KEYS[3], ARGV[2]) "                                              \
     "if not v or string.sub(v, -#ARGV[3]) ~= ARGV[3] then return -1 end "
 
 /* ARGV: vt_ms, consumer, token, proc prefix. Returns the number of messages moved back. */
 static const char LUA_BEGIN[] =
     LUA_NOW "local moved = 0 "
-    "while redis.call('LMOVE', KEYS[2], KEYS[1], 'RIGHT', 'LEFT') do moved = moved + 1 end "
-    "local all = redis.call('HGETALL', KEYS[3]) "
-    "for i = 1, #all, 2 do "
-    "  local ts = tonumber(string.match(all[i + 1], '^%d+')) "
-    "  if all[i] ~= ARGV[2] and (not ts or ts + tonumber(ARGV[1]) < now) then "
-    "    local p = ARGV[4] .. all[i] "
-    "    while redis.call('LMOVE', p, KEYS[1], 'RIGHT', 'LEFT') do moved = moved + 1 end "
-    "    redis.call('HDEL', KEYS[3], all[i]) "
-    "  end "
-    "end "
-    "redis.call('HSET', KEYS[3], ARGV[2], now .. ' ' .. ARGV[3]) "
-    "return moved";
+            "while redis.call('LMOVE', KEYS[2], KEYS[1], 'RIGHT', 'LEFT') do moved = moved + 1 end "
+            "local all = redis.call('HGETALL', KEYS[3]) "
+            "for i = 1, #all, 2 do "
+            "  local ts = tonumber(string.match(all[i + 1], '^%d+')) "
+            "  if all[i] ~= ARGV[2] and (not ts or ts + tonumber(ARGV[1]) < now) then "
+            "    local p = ARGV[4] .. all[i] "
+            "    while redis.call('LMOVE', p, KEYS[1], 'RIGHT', 'LEFT') do moved = moved + 1 end "
+            "    redis.call('HDEL', KEYS[3], all[i]) "
+            "  end "
+            "end "
+            "redis.call('HSET', KEYS[3], ARGV[2], now .. ' ' .. ARGV[3]) "
+            "return moved";
 
 /* ARGV: n, consumer, token. Returns the messages taken (array), or -1. */
 static const char LUA_TAKE[] =
     LUA_MINE "local out = {} "
-    "for i = 1, tonumber(ARGV[1]) do "
-    "  local x = redis.call('LMOVE', KEYS[1], KEYS[2], 'LEFT', 'RIGHT') "
-    "  if not x then break end "
-    "  out[i] = x "
-    "end " LUA_NOW "redis.call('HSET', KEYS[3], ARGV[2], now .. ' ' .. ARGV[3]) "
-    "return out";
+             "for i = 1, tonumber(ARGV[1]) do "
+             "  local x = redis.call('LMOVE', KEYS[1], KEYS[2], 'LEFT', 'RIGHT') "
+             "  if not x then break end "
+             "  out[i] = x "
+             "end " LUA_NOW "redis.call('HSET', KEYS[3], ARGV[2], now .. ' ' .. ARGV[3]) "
+             "return out";
 
 /* ARGV: n, consumer, token. Moves the last n of the processing list back to the head. */
 static const char LUA_GIVEBACK[] =
     LUA_MINE "for i = 1, tonumber(ARGV[1]) do "
-    "  if not redis.call('LMOVE', KEYS[2], KEYS[1], 'RIGHT', 'LEFT') then break end "
-    "end return 1";
+             "  if not redis.call('LMOVE', KEYS[2], KEYS[1], 'RIGHT', 'LEFT') then break end "
+             "end return 1";
 
 /* ARGV: n, consumer, token. Acknowledges (drops) the first n of the processing list. */
 static const char LUA_ACK[] =
     LUA_MINE "redis.call('LTRIM', KEYS[2], tonumber(ARGV[1]), -1) " LUA_NOW
-    "redis.call('HSET', KEYS[3], ARGV[2], now .. ' ' .. ARGV[3]) return 1";
+             "redis.call('HSET', KEYS[3], ARGV[2], now .. ' ' .. ARGV[3]) return 1";
 
 static int list_script(RedisVtab *p, const char *zLua, const char *zArg1, RqReply **pp,
                        BzErr *err) {
     const char *zArg4 = p->zProcPrefix;
-    const char *argv[] = {"EVAL", zLua, "3", p->zKey, p->zProc, p->zReg,
-                          zArg1,  p->zConsumer, p->zToken, zArg4};
+    const char *argv[] = {"EVAL",  zLua,  "3",          p->zKey,   p->zProc,
+                          p->zReg, zArg1, p->zConsumer, p->zToken, zArg4};
     int argc = zLua == LUA_BEGIN ? 10 : 9;
     return vt_cmd(p, argc, argv, NULL, pp, err);
 }
@@ -269,13 +269,15 @@ static int list_begin(RedisVtab *p, BzErr *err) {
     char zVt[24];
     RqReply *r = NULL;
     int rc, i;
-    if (p->bListStarted) return p->bListDirty ? bz_err(err, BZ_ERROR,
-                                                       "an earlier failure left this "
-                                                       "transaction's messages uncertain; "
-                                                       "ROLLBACK and retry")
-                                              : BZ_OK;
+    if (p->bListStarted)
+        return p->bListDirty ? bz_err(err, BZ_ERROR,
+                                      "an earlier failure left this "
+                                      "transaction's messages uncertain; "
+                                      "ROLLBACK and retry")
+                             : BZ_OK;
     sqlite3_randomness(sizeof raw, raw);
-    for (i = 0; i < 16; i++) snprintf(p->zToken + 2 * i, 3, "%02x", raw[i]);
+    for (i = 0; i < 16; i++)
+        snprintf(p->zToken + 2 * i, 3, "%02x", raw[i]);
     snprintf(zVt, sizeof zVt, "%lld", (long long)p->visibility_ms);
     rc = list_script(p, LUA_BEGIN, zVt, &r, err);
     rq_reply_free(r);
@@ -304,8 +306,7 @@ static int ops_flush(RedisVtab *p, BzErr *err) {
         goto done;
     if ((rc = rq_conn_append_raw(p->pConn, p->ops.data, p->ops.n, p->nOps, err)) != BZ_OK)
         goto done;
-    if ((rc = rq_conn_append(p->pConn, 1, (const char *[]){"EXEC"}, NULL, err)) != BZ_OK)
-        goto done;
+    if ((rc = rq_conn_append(p->pConn, 1, (const char *[]){"EXEC"}, NULL, err)) != BZ_OK) goto done;
     for (i = 0; i < p->nOps + 2; i++) {
         rc = rq_conn_get_reply(p->pConn, &r, &e2);
         if (rc != BZ_OK && rc != BZ_ERROR) { /* I/O: the rest is lost */
@@ -373,21 +374,25 @@ static int split_arg(const char *zArg, char **pzKey, char **pzVal) {
     const char *zEq = strchr(zArg, '=');
     const char *a = zArg, *e;
     if (!zEq) return 0;
-    while (*a == ' ' || *a == '\t') a++;
+    while (*a == ' ' || *a == '\t')
+        a++;
     e = zEq;
-    while (e > a && (e[-1] == ' ' || e[-1] == '\t')) e--;
+    while (e > a && (e[-1] == ' ' || e[-1] == '\t'))
+        e--;
     *pzKey = bz_strndup(a, (size_t)(e - a));
     a = zEq + 1;
-    while (*a == ' ' || *a == '\t') a++;
+    while (*a == ' ' || *a == '\t')
+        a++;
     e = a + strlen(a);
-    while (e > a && (e[-1] == ' ' || e[-1] == '\t')) e--;
+    while (e > a && (e[-1] == ' ' || e[-1] == '\t'))
+        e--;
     *pzVal = bz_strndup(a, (size_t)(e - a));
     if (*pzVal) dequote(*pzVal);
     return 1;
 }
 
-static int parse_int_opt(const char *zName, const char *zVal, int64_t lo, int64_t hi,
-                         int64_t *pOut, char **pzErr) {
+static int parse_int_opt(const char *zName, const char *zVal, int64_t lo, int64_t hi, int64_t *pOut,
+                         char **pzErr) {
     char *zEnd;
     long long v = strtoll(zVal, &zEnd, 10);
     if (!*zVal || *zEnd || v < lo || v > hi) {
@@ -402,7 +407,8 @@ static int parse_int_opt(const char *zName, const char *zVal, int64_t lo, int64_
 static int col_type(const char *z) {
     char up[64];
     size_t i;
-    for (i = 0; z[i] && i < sizeof up - 1; i++) up[i] = (char)(z[i] >= 'a' && z[i] <= 'z' ? z[i] - 32 : z[i]);
+    for (i = 0; z[i] && i < sizeof up - 1; i++)
+        up[i] = (char)(z[i] >= 'a' && z[i] <= 'z' ? z[i] - 32 : z[i]);
     up[i] = 0;
     if (strstr(up, "INT")) return CT_INT;
     if (strstr(up, "CHAR") || strstr(up, "CLOB") || strstr(up, "TEXT")) return CT_TEXT;
@@ -419,20 +425,26 @@ static int parse_columns(RedisVtab *p, const char *zCols, BzBuf *pSql, char **pz
     while (*z) {
         const char *s, *e, *t, *te;
         char *zName;
-        while (*z == ' ' || *z == ',' || *z == '\t' || *z == '\n') z++;
+        while (*z == ' ' || *z == ',' || *z == '\t' || *z == '\n')
+            z++;
         if (!*z) break;
         s = z;
-        while (*z && (z[0] == '_' || (z[0] >= '0' && z[0] <= '9') || ((z[0] | 32) >= 'a' && (z[0] | 32) <= 'z'))) z++;
+        while (*z && (z[0] == '_' || (z[0] >= '0' && z[0] <= '9') ||
+                      ((z[0] | 32) >= 'a' && (z[0] | 32) <= 'z')))
+            z++;
         e = z;
         if (e == s) {
             *pzErr = sqlite3_mprintf("columns: expected a column name at '%.20s'", s);
             return 0;
         }
         t = z;
-        while (*z && *z != ',') z++;
+        while (*z && *z != ',')
+            z++;
         te = z;
-        while (*t == ' ' || *t == '\t') t++;
-        while (te > t && (te[-1] == ' ' || te[-1] == '\t')) te--;
+        while (*t == ' ' || *t == '\t')
+            t++;
+        while (te > t && (te[-1] == ' ' || te[-1] == '\t'))
+            te--;
         zName = bz_strndup(s, (size_t)(e - s));
         if (!zName) return 0;
         if (sqlite3_stricmp(zName, "id") == 0) {
@@ -457,7 +469,8 @@ static int parse_columns(RedisVtab *p, const char *zCols, BzBuf *pSql, char **pz
             zType[n] = 0;
             for (size_t k = 0; k < n; k++)
                 if (!(zType[k] == ' ' || zType[k] == '(' || zType[k] == ')' || zType[k] == '_' ||
-                      (zType[k] >= '0' && zType[k] <= '9') || ((zType[k] | 32) >= 'a' && (zType[k] | 32) <= 'z'))) {
+                      (zType[k] >= '0' && zType[k] <= '9') ||
+                      ((zType[k] | 32) >= 'a' && (zType[k] | 32) <= 'z'))) {
                     *pzErr = sqlite3_mprintf("columns: bad type for '%s'", zName);
                     bz_free(zName);
                     return 0;
@@ -488,7 +501,8 @@ static void vt_free(RedisVtab *p) {
     bz_free(p->zProcPrefix);
     bz_free(p->zReg);
     bz_free(p->zGroup);
-    for (i = 0; i < p->nField; i++) bz_free(p->azField[i]);
+    for (i = 0; i < p->nField; i++)
+        bz_free(p->azField[i]);
     bz_free(p->azField);
     bz_free(p->aType);
     bz_buf_free(&p->ops);
@@ -498,12 +512,10 @@ static void vt_free(RedisVtab *p) {
 }
 
 /* Options, as bits of the "seen" mask (duplicates are rejected). */
-static const char *const azOpt[] = {"url",           "key",       "consume",
-                                    "consumer",      "visibility_timeout_ms",
-                                    "block_ms",      "group",     "columns",
-                                    "maxlen",        "claim_idle_ms",
-                                    "connect_timeout_ms", "timeout_ms",
-                                    "reconnect_ms",  "batch",     "max_bytes"};
+static const char *const azOpt[] = {
+    "url",          "key",     "consume",  "consumer",      "visibility_timeout_ms", "block_ms",
+    "group",        "columns", "maxlen",   "claim_idle_ms", "connect_timeout_ms",    "timeout_ms",
+    "reconnect_ms", "batch",   "max_bytes"};
 
 static int redisConnectAny(sqlite3 *db, void *pAux, int argc, const char *const *argv,
                            sqlite3_vtab **ppVtab, char **pzErr, int bCreate) {
@@ -557,16 +569,36 @@ static int redisConnectAny(sqlite3 *db, void *pAux, int argc, const char *const 
         }
         seen |= 1u << o;
         if (ok) switch (o) {
-            case 0: p->zUrl = zV, zV = NULL; break;
-            case 1: p->zKey = zV, zV = NULL; break;
-            case 2: ok = parse_int_opt(zK, zV, 0, 1, &v, pzErr), p->bConsume = (int)v; break;
-            case 3: p->zConsumer = zV, zV = NULL; break;
-            case 4: ok = parse_int_opt(zK, zV, 1, INT32_MAX, &p->visibility_ms, pzErr); break;
-            case 5: ok = parse_int_opt(zK, zV, 0, 24 * 3600 * 1000, &p->block_ms, pzErr); break;
-            case 6: p->zGroup = zV, zV = NULL; break;
-            case 7: zCols = zV, zV = NULL; break;
-            case 8: ok = parse_int_opt(zK, zV, 1, INT64_MAX, &p->maxlen, pzErr); break;
-            case 9: ok = parse_int_opt(zK, zV, 0, INT32_MAX, &p->claim_idle_ms, pzErr); break;
+            case 0:
+                p->zUrl = zV, zV = NULL;
+                break;
+            case 1:
+                p->zKey = zV, zV = NULL;
+                break;
+            case 2:
+                ok = parse_int_opt(zK, zV, 0, 1, &v, pzErr), p->bConsume = (int)v;
+                break;
+            case 3:
+                p->zConsumer = zV, zV = NULL;
+                break;
+            case 4:
+                ok = parse_int_opt(zK, zV, 1, INT32_MAX, &p->visibility_ms, pzErr);
+                break;
+            case 5:
+                ok = parse_int_opt(zK, zV, 0, 24 * 3600 * 1000, &p->block_ms, pzErr);
+                break;
+            case 6:
+                p->zGroup = zV, zV = NULL;
+                break;
+            case 7:
+                zCols = zV, zV = NULL;
+                break;
+            case 8:
+                ok = parse_int_opt(zK, zV, 1, INT64_MAX, &p->maxlen, pzErr);
+                break;
+            case 9:
+                ok = parse_int_opt(zK, zV, 0, INT32_MAX, &p->claim_idle_ms, pzErr);
+                break;
             case 10:
                 ok = parse_int_opt(zK, zV, 1, 600000, &v, pzErr);
                 p->copts.connect_timeout_ms = (int)v;
@@ -579,8 +611,12 @@ static int redisConnectAny(sqlite3 *db, void *pAux, int argc, const char *const 
                 ok = parse_int_opt(zK, zV, 0, 600000, &v, pzErr);
                 p->copts.reconnect_ms = v ? (int)v : -1;
                 break;
-            case 13: ok = parse_int_opt(zK, zV, 1, 100000, &p->batch, pzErr); break;
-            case 14: ok = parse_int_opt(zK, zV, 1, 512 << 20, &p->max_bytes, pzErr); break;
+            case 13:
+                ok = parse_int_opt(zK, zV, 1, 100000, &p->batch, pzErr);
+                break;
+            case 14:
+                ok = parse_int_opt(zK, zV, 1, 512 << 20, &p->max_bytes, pzErr);
+                break;
             }
         bz_free(zK);
         bz_free(zV);
@@ -608,8 +644,8 @@ static int redisConnectAny(sqlite3 *db, void *pAux, int argc, const char *const 
         gethostname(zHost, sizeof zHost - 1);
         zHost[sizeof zHost - 1] = 0;
         sqlite3_randomness(sizeof r, r);
-        p->zConsumer = bz_mprintf("%s-%ld-%02x%02x%02x%02x", zHost, (long)getpid(), r[0], r[1],
-                                  r[2], r[3]);
+        p->zConsumer =
+            bz_mprintf("%s-%ld-%02x%02x%02x%02x", zHost, (long)getpid(), r[0], r[1], r[2], r[3]);
     }
     if (p->bConsume) {
         p->zProcPrefix = bz_mprintf("%s:bz:proc:", p->zKey);
@@ -704,21 +740,31 @@ static int redisBestIndex(sqlite3_vtab *pVtab, sqlite3_index_info *pInfo) {
     int keyCol = p->eKind == RV_LIST ? 1 : 0;
     int aIdx[7], i, bit, n = 0, idxNum = 0;
     double cost = 1e6;
-    for (i = 0; i < 7; i++) aIdx[i] = -1;
+    for (i = 0; i < 7; i++)
+        aIdx[i] = -1;
     for (i = 0; i < pInfo->nConstraint; i++) {
         const struct sqlite3_index_constraint *c = &pInfo->aConstraint[i];
         if (!c->usable) continue;
         bit = -1;
         switch (c->op) {
-        case SQLITE_INDEX_CONSTRAINT_LIMIT: bit = 5; break;
-        case SQLITE_INDEX_CONSTRAINT_OFFSET: bit = 6; break;
+        case SQLITE_INDEX_CONSTRAINT_LIMIT:
+            bit = 5;
+            break;
+        case SQLITE_INDEX_CONSTRAINT_OFFSET:
+            bit = 6;
+            break;
         default:
             if (consuming || c->iColumn != keyCol) break;
-            if (c->op == SQLITE_INDEX_CONSTRAINT_EQ) bit = 0;
-            else if (c->op == SQLITE_INDEX_CONSTRAINT_GT) bit = 1;
-            else if (c->op == SQLITE_INDEX_CONSTRAINT_GE) bit = 2;
-            else if (c->op == SQLITE_INDEX_CONSTRAINT_LT) bit = 3;
-            else if (c->op == SQLITE_INDEX_CONSTRAINT_LE) bit = 4;
+            if (c->op == SQLITE_INDEX_CONSTRAINT_EQ)
+                bit = 0;
+            else if (c->op == SQLITE_INDEX_CONSTRAINT_GT)
+                bit = 1;
+            else if (c->op == SQLITE_INDEX_CONSTRAINT_GE)
+                bit = 2;
+            else if (c->op == SQLITE_INDEX_CONSTRAINT_LT)
+                bit = 3;
+            else if (c->op == SQLITE_INDEX_CONSTRAINT_LE)
+                bit = 4;
         }
         if (bit >= 0 && aIdx[bit] < 0) aIdx[bit] = i;
     }
@@ -729,13 +775,17 @@ static int redisBestIndex(sqlite3_vtab *pVtab, sqlite3_index_info *pInfo) {
         /* Stream ids compare in stream order, not as text: never let SQLite re-check. */
         pInfo->aConstraintUsage[aIdx[bit]].omit = bit < 5 ? 1 : 0;
     }
-    if (idxNum & IX_EQ) cost = 10;
-    else if (idxNum & (IX_GT | IX_GE | IX_LT | IX_LE)) cost = 1e4;
+    if (idxNum & IX_EQ)
+        cost = 10;
+    else if (idxNum & (IX_GT | IX_GE | IX_LT | IX_LE))
+        cost = 1e4;
     if (!consuming && pInfo->nOrderBy == 1 && pInfo->aOrderBy[0].iColumn == keyCol) {
         pInfo->orderByConsumed = 1;
         if (pInfo->aOrderBy[0].desc) {
-            if (p->eKind == RV_STREAM) idxNum |= IX_DESC;
-            else pInfo->orderByConsumed = 0;
+            if (p->eKind == RV_STREAM)
+                idxNum |= IX_DESC;
+            else
+                pInfo->orderByConsumed = 0;
         }
     }
     pInfo->idxNum = idxNum;
@@ -992,8 +1042,10 @@ static int64_t cur_page_size(RedisCursor *c, RedisVtab *p) {
     if (c->nWant >= 0) {
         int64_t left = c->nWant - c->nReturned;
         if (left < 1) left = 1;
-        if (left < n) n = left;
-        else if (c->nWant <= 10000 && c->nWant > n) n = left;
+        if (left < n)
+            n = left;
+        else if (c->nWant <= 10000 && c->nWant > n)
+            n = left;
     }
     return n;
 }
@@ -1050,8 +1102,8 @@ static int list_take_page(RedisCursor *c, RedisVtab *p, BzErr *err) {
         cur_page_free(c);
         snprintf(zT, sizeof zT, "%.3f", (double)p->block_ms / 1000.0);
         rq_conn_set_read_timeout(p->pConn, p->copts.timeout_ms + (int)p->block_ms);
-        rc = vt_cmd(p, 6, (const char *[]){"BLMOVE", p->zKey, p->zProc, "LEFT", "RIGHT", zT},
-                    NULL, &r, err);
+        rc = vt_cmd(p, 6, (const char *[]){"BLMOVE", p->zKey, p->zProc, "LEFT", "RIGHT", zT}, NULL,
+                    &r, err);
         rq_conn_set_read_timeout(p->pConn, 0);
         if (rc) {
             rq_reply_free(r);
@@ -1191,7 +1243,8 @@ static int stream_group_page(RedisCursor *c, RedisVtab *p, BzErr *err) {
             int bBlock = p->block_ms > 0 && c->nReturned == 0;
             char zB[24];
             snprintf(zB, sizeof zB, "%lld", (long long)p->block_ms);
-            if (bBlock && p->pConn) rq_conn_set_read_timeout(p->pConn, p->copts.timeout_ms + (int)p->block_ms);
+            if (bBlock && p->pConn)
+                rq_conn_set_read_timeout(p->pConn, p->copts.timeout_ms + (int)p->block_ms);
             rc = vt_cmd(p, bBlock ? 11 : 9,
                         bBlock ? (const char *[]){"XREADGROUP", "GROUP", p->zGroup, p->zConsumer,
                                                   "COUNT", zN, "BLOCK", zB, "STREAMS", p->zKey, ">"}
@@ -1208,7 +1261,8 @@ static int stream_group_page(RedisCursor *c, RedisVtab *p, BzErr *err) {
             }
         }
         /* Skip rows already read in this transaction. */
-        while (c->iRow < c->nRow && entry_skippable(p, rq_reply_at(c->pRows, c->iRow))) c->iRow++;
+        while (c->iRow < c->nRow && entry_skippable(p, rq_reply_at(c->pRows, c->iRow)))
+            c->iRow++;
         if (c->iRow < c->nRow) return BZ_OK;
     }
 }
@@ -1216,7 +1270,8 @@ static int stream_group_page(RedisCursor *c, RedisVtab *p, BzErr *err) {
 /* Load the next page for whatever kind of cursor this is. */
 static int cur_next_page(RedisCursor *c, BzErr *err) {
     RedisVtab *p = (RedisVtab *)c->base.pVtab;
-    if (p->eKind == RV_LIST) return p->bConsume ? list_take_page(c, p, err) : list_peek_page(c, p, err);
+    if (p->eKind == RV_LIST)
+        return p->bConsume ? list_take_page(c, p, err) : list_peek_page(c, p, err);
     return p->zGroup ? stream_group_page(c, p, err) : stream_range_page(c, p, err);
 }
 
@@ -1230,7 +1285,8 @@ static int redisNext(sqlite3_vtab_cursor *pCur) {
     c->iRow++;
     c->iIdx++;
     if (p->eKind == RV_STREAM && p->zGroup)
-        while (c->iRow < c->nRow && entry_skippable(p, rq_reply_at(c->pRows, c->iRow))) c->iRow++;
+        while (c->iRow < c->nRow && entry_skippable(p, rq_reply_at(c->pRows, c->iRow)))
+            c->iRow++;
     if (c->iRow >= c->nRow) {
         if (cur_next_page(c, &err) != BZ_OK) {
             c->bEof = 1;
@@ -1296,25 +1352,42 @@ static int redisFilter(sqlite3_vtab_cursor *pCur, int idxNum, const char *idxStr
                 if (d != (double)(int64_t)d) c->hi = -1;
                 lo = hi = d;
                 break;
-            case 1: lo = floor_(d) + 1, hi = 9e18; break;
-            case 2: lo = -floor_(-d), hi = 9e18; break;
-            case 3: lo = -1, hi = -floor_(-d) - 1; break;
-            default: lo = -1, hi = floor_(d); break;
+            case 1:
+                lo = floor_(d) + 1, hi = 9e18;
+                break;
+            case 2:
+                lo = -floor_(-d), hi = 9e18;
+                break;
+            case 3:
+                lo = -1, hi = -floor_(-d) - 1;
+                break;
+            default:
+                lo = -1, hi = floor_(d);
+                break;
             }
             if (t == SQLITE_INTEGER) {
                 int64_t x = sqlite3_value_int64(v);
-                if (bit == 0) c->lo = BZ_MAX(c->lo, x), c->hi = BZ_MIN(c->hi, x);
-                else if (bit == 1) c->lo = BZ_MAX(c->lo, x == INT64_MAX ? x : x + 1);
-                else if (bit == 2) c->lo = BZ_MAX(c->lo, x);
-                else if (bit == 3) c->hi = BZ_MIN(c->hi, x == INT64_MIN ? -1 : x - 1);
-                else c->hi = BZ_MIN(c->hi, x);
+                if (bit == 0)
+                    c->lo = BZ_MAX(c->lo, x), c->hi = BZ_MIN(c->hi, x);
+                else if (bit == 1)
+                    c->lo = BZ_MAX(c->lo, x == INT64_MAX ? x : x + 1);
+                else if (bit == 2)
+                    c->lo = BZ_MAX(c->lo, x);
+                else if (bit == 3)
+                    c->hi = BZ_MIN(c->hi, x == INT64_MIN ? -1 : x - 1);
+                else
+                    c->hi = BZ_MIN(c->hi, x);
                 if (bit >= 1 && c->lo < 0) c->lo = 0;
                 continue;
             }
-            if (lo > 9e18) c->hi = -1;
-            else if (lo > (double)c->lo) c->lo = (int64_t)lo;
-            if (hi < -1) c->hi = -1;
-            else if (hi < (double)c->hi) c->hi = (int64_t)hi;
+            if (lo > 9e18)
+                c->hi = -1;
+            else if (lo > (double)c->lo)
+                c->lo = (int64_t)lo;
+            if (hi < -1)
+                c->hi = -1;
+            else if (hi < (double)c->hi)
+                c->hi = (int64_t)hi;
         } else {
             const char *z = (const char *)sqlite3_value_text(v);
             RqId id;
@@ -1323,11 +1396,22 @@ static int redisFilter(sqlite3_vtab_cursor *pCur, int idxNum, const char *idxStr
                 return set_err(p, BZ_MISUSE, "redis_stream(key='%s'): '%s' is not a stream id",
                                p->zKey, z ? z : "");
             switch (bit) {
-            case 0: snprintf(c->zStart, sizeof c->zStart, "%s", z), snprintf(c->zEnd, sizeof c->zEnd, "%s", z); break;
-            case 1: snprintf(c->zStart, sizeof c->zStart, "(%s", z); break;
-            case 2: snprintf(c->zStart, sizeof c->zStart, "%s", z); break;
-            case 3: snprintf(c->zEnd, sizeof c->zEnd, "(%s", z); break;
-            case 4: snprintf(c->zEnd, sizeof c->zEnd, "%s", z); break;
+            case 0:
+                snprintf(c->zStart, sizeof c->zStart, "%s", z),
+                    snprintf(c->zEnd, sizeof c->zEnd, "%s", z);
+                break;
+            case 1:
+                snprintf(c->zStart, sizeof c->zStart, "(%s", z);
+                break;
+            case 2:
+                snprintf(c->zStart, sizeof c->zStart, "%s", z);
+                break;
+            case 3:
+                snprintf(c->zEnd, sizeof c->zEnd, "(%s", z);
+                break;
+            case 4:
+                snprintf(c->zEnd, sizeof c->zEnd, "%s", z);
+                break;
             }
         }
     }
@@ -1353,8 +1437,10 @@ static int redisFilter(sqlite3_vtab_cursor *pCur, int idxNum, const char *idxStr
         rc = enlist(p, &bStmt);
         if (rc != SQLITE_OK) return rc;
         if (bStmt) c->bStmtAck = 1;
-        if (p->eKind == RV_LIST) rc = list_begin(p, &err);
-        else rc = stream_group_ready(p, &err);
+        if (p->eKind == RV_LIST)
+            rc = list_begin(p, &err);
+        else
+            rc = stream_group_ready(p, &err);
         if (rc) return vt_error(p, &err);
         p->nOpenConsumers++;
         c->phase = 1;
@@ -1369,7 +1455,9 @@ static int redisFilter(sqlite3_vtab_cursor *pCur, int idxNum, const char *idxStr
     return SQLITE_OK;
 }
 
-static int redisEof(sqlite3_vtab_cursor *pCur) { return ((RedisCursor *)pCur)->bEof; }
+static int redisEof(sqlite3_vtab_cursor *pCur) {
+    return ((RedisCursor *)pCur)->bEof;
+}
 
 /* Return a Redis string as TEXT, or BLOB when it is not valid UTF-8. */
 static void result_bytes(sqlite3_context *ctx, const char *z, size_t n) {
@@ -1519,12 +1607,14 @@ static int redisUpdate(sqlite3_vtab *pVtab, int argc, sqlite3_value **argv, sqli
             rq_resp_cmd(&p->ops, 3, (const char *[]){"XDEL", p->zKey, z},
                         (const size_t[]){4, strlen(p->zKey), n});
         p->nOps++;
-        return p->ops.rc ? set_err(p, p->ops.rc, "%s(key='%s'): transaction too large", zKind, p->zKey)
-                         : SQLITE_OK;
+        return p->ops.rc
+                   ? set_err(p, p->ops.rc, "%s(key='%s'): transaction too large", zKind, p->zKey)
+                   : SQLITE_OK;
     }
     if (p->eKind == RV_LIST) {
         if (sqlite3_value_type(argv[2]) == SQLITE_NULL)
-            return set_err(p, BZ_CONSTRAINT, "redis_list(key='%s'): value must not be NULL", p->zKey);
+            return set_err(p, BZ_CONSTRAINT, "redis_list(key='%s'): value must not be NULL",
+                           p->zKey);
         value_bytes(argv[2], &z, &n);
         if ((int64_t)n > p->max_bytes)
             return set_err(p, BZ_LIMIT,
@@ -1566,7 +1656,9 @@ static int redisUpdate(sqlite3_vtab *pVtab, int argc, sqlite3_value **argv, sqli
         }
         if (acc.n == 0) {
             bz_buf_free(&fields);
-            return set_err(p, BZ_CONSTRAINT, "redis_stream(key='%s'): an entry needs at least one non-NULL field", p->zKey);
+            return set_err(p, BZ_CONSTRAINT,
+                           "redis_stream(key='%s'): an entry needs at least one non-NULL field",
+                           p->zKey);
         }
         azHead[nHead++] = "XADD";
         azHead[nHead++] = p->zKey;
@@ -1576,35 +1668,55 @@ static int redisUpdate(sqlite3_vtab *pVtab, int argc, sqlite3_value **argv, sqli
             azHead[nHead++] = "~";
             azHead[nHead++] = zMax;
         }
-        z = sqlite3_value_type(argv[2]) == SQLITE_NULL ? "*" : (const char *)sqlite3_value_text(argv[2]);
+        z = sqlite3_value_type(argv[2]) == SQLITE_NULL ? "*"
+                                                       : (const char *)sqlite3_value_text(argv[2]);
         azHead[nHead++] = z ? z : "*";
         bz_buf_printf(&p->ops, "*%d\r\n", nHead + acc.n);
-        for (i = 0; i < nHead; i++) resp_bulk(&p->ops, azHead[i], strlen(azHead[i]));
+        for (i = 0; i < nHead; i++)
+            resp_bulk(&p->ops, azHead[i], strlen(azHead[i]));
         bz_buf_append(&p->ops, fields.data ? fields.data : "", fields.n);
         if (fields.rc) p->ops.rc = fields.rc;
         bz_buf_free(&fields);
         p->nOps++;
     }
     if (p->ops.rc)
-        return set_err(p, p->ops.rc, "%s(key='%s'): transaction too large to buffer", zKind, p->zKey);
+        return set_err(p, p->ops.rc, "%s(key='%s'): transaction too large to buffer", zKind,
+                       p->zKey);
     return SQLITE_OK;
 }
 
 static sqlite3_module redisModule = {
-    2,            /* iVersion */
-    redisCreate,  redisConnect, redisBestIndex, redisDisconnect, redisDisconnect,
-    redisOpen,    redisClose,   redisFilter,    redisNext,       redisEof,
-    redisColumn,  redisRowid,   redisUpdate,    redisBegin,      redisSync,
-    redisCommit,  redisRollback,
-    0,            /* xFindFunction */
-    0,            /* xRename */
-    redisSavepoint, redisRelease, redisRollbackTo,
-    0             /* xShadowName */
+    2, /* iVersion */
+    redisCreate,
+    redisConnect,
+    redisBestIndex,
+    redisDisconnect,
+    redisDisconnect,
+    redisOpen,
+    redisClose,
+    redisFilter,
+    redisNext,
+    redisEof,
+    redisColumn,
+    redisRowid,
+    redisUpdate,
+    redisBegin,
+    redisSync,
+    redisCommit,
+    redisRollback,
+    0, /* xFindFunction */
+    0, /* xRename */
+    redisSavepoint,
+    redisRelease,
+    redisRollbackTo,
+    0 /* xShadowName */
 };
 
 /* ---- redis_command(url, cmd, arg...) -------------------------------------------------- */
 
-static void conn_destroy(void *p) { rq_conn_close(p); }
+static void conn_destroy(void *p) {
+    rq_conn_close(p);
+}
 
 /* Run one command and return its reply: strings as TEXT (BLOB if not UTF-8),
 ** integers as INTEGER, nil as NULL, arrays as JSON text; an error reply is an
@@ -1675,17 +1787,23 @@ static void redisCommandFunc(sqlite3_context *ctx, int argc, sqlite3_value **arg
         sqlite3_result_text64(ctx, z, n, SQLITE_TRANSIENT, SQLITE_UTF8);
         break;
     }
-    case RQ_INTEGER: sqlite3_result_int64(ctx, rq_reply_int(r)); break;
+    case RQ_INTEGER:
+        sqlite3_result_int64(ctx, rq_reply_int(r));
+        break;
     case RQ_ARRAY: {
         BzBuf b;
         bz_buf_init(&b, 0);
         rq_reply_json(&b, r);
-        if (b.rc) sqlite3_result_error_nomem(ctx);
-        else sqlite3_result_text64(ctx, b.data, b.n, SQLITE_TRANSIENT, SQLITE_UTF8);
+        if (b.rc)
+            sqlite3_result_error_nomem(ctx);
+        else
+            sqlite3_result_text64(ctx, b.data, b.n, SQLITE_TRANSIENT, SQLITE_UTF8);
         bz_buf_free(&b);
         break;
     }
-    default: sqlite3_result_null(ctx); break;
+    default:
+        sqlite3_result_null(ctx);
+        break;
     }
     rq_reply_free(r);
 }

@@ -50,14 +50,7 @@ void rq_url_free(RqUrl *pUrl);
 /* ---- rq_conn.c -------------------------------------------------------- */
 
 /* Reply types, the same numbers hiredis uses. */
-enum {
-    RQ_STRING = 1,
-    RQ_ARRAY = 2,
-    RQ_INTEGER = 3,
-    RQ_NIL = 4,
-    RQ_STATUS = 5,
-    RQ_ERROR = 6
-};
+enum { RQ_STRING = 1, RQ_ARRAY = 2, RQ_INTEGER = 3, RQ_NIL = 4, RQ_STATUS = 5, RQ_ERROR = 6 };
 
 typedef struct redisReply RqReply; /* opaque: use the accessors below */
 
@@ -65,7 +58,7 @@ int rq_reply_type(const RqReply *r);
 long long rq_reply_int(const RqReply *r);
 /* String, status and error payloads; *pn gets the length. NULL otherwise. */
 const char *rq_reply_str(const RqReply *r, size_t *pn);
-size_t rq_reply_len(const RqReply *r);                 /* elements of an array */
+size_t rq_reply_len(const RqReply *r);                  /* elements of an array */
 const RqReply *rq_reply_at(const RqReply *r, size_t i); /* NULL when out of range */
 void rq_reply_free(RqReply *r);                         /* NULL is a no-op */
 
@@ -123,8 +116,8 @@ void rq_reply_json(BzBuf *b, const RqReply *r);
 ** JSON strings, and the literal text for numbers, true, false and nested
 ** values; bNull is set for null. Return non-zero to stop (that value is
 ** returned). */
-typedef int (*RqFieldFn)(void *pArg, const char *zKey, size_t nKey, const char *zVal,
-                         size_t nVal, int bNull);
+typedef int (*RqFieldFn)(void *pArg, const char *zKey, size_t nKey, const char *zVal, size_t nVal,
+                         int bNull);
 
 /* Parse a JSON object `{"k": v, ...}` and call xField for each member in
 ** order. Returns BZ_OK, BZ_CORRUPT with a message for malformed input, or

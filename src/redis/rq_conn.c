@@ -37,8 +37,12 @@ struct RqConn {
 
 /* ---- Replies ------------------------------------------------------------ */
 
-int rq_reply_type(const RqReply *r) { return r ? r->type : RQ_NIL; }
-long long rq_reply_int(const RqReply *r) { return r && r->type == RQ_INTEGER ? r->integer : 0; }
+int rq_reply_type(const RqReply *r) {
+    return r ? r->type : RQ_NIL;
+}
+long long rq_reply_int(const RqReply *r) {
+    return r && r->type == RQ_INTEGER ? r->integer : 0;
+}
 const char *rq_reply_str(const RqReply *r, size_t *pn) {
     if (!r || (r->type != RQ_STRING && r->type != RQ_STATUS && r->type != RQ_ERROR)) {
         if (pn) *pn = 0;
@@ -47,7 +51,9 @@ const char *rq_reply_str(const RqReply *r, size_t *pn) {
     if (pn) *pn = r->len;
     return r->str;
 }
-size_t rq_reply_len(const RqReply *r) { return r && r->type == RQ_ARRAY ? r->elements : 0; }
+size_t rq_reply_len(const RqReply *r) {
+    return r && r->type == RQ_ARRAY ? r->elements : 0;
+}
 const RqReply *rq_reply_at(const RqReply *r, size_t i) {
     return r && r->type == RQ_ARRAY && i < r->elements ? r->element[i] : NULL;
 }
@@ -136,9 +142,9 @@ static int connect_once(RqConn *c, BzErr *err) {
     redisEnableKeepAlive(c->ctx);
     if (c->url.zPassword) {
         const char *argv[3] = {"AUTH", c->url.zUser, c->url.zPassword};
-        int rc = c->url.zUser ? setup_cmd(c, 3, argv, BZ_AUTH, err)
-                              : setup_cmd(c, 2, (const char *[]){"AUTH", c->url.zPassword},
-                                          BZ_AUTH, err);
+        int rc = c->url.zUser
+                     ? setup_cmd(c, 3, argv, BZ_AUTH, err)
+                     : setup_cmd(c, 2, (const char *[]){"AUTH", c->url.zPassword}, BZ_AUTH, err);
         if (rc) return rc;
     }
     if (c->url.db != 0) {
@@ -207,8 +213,12 @@ void rq_conn_close(RqConn *c) {
     bz_free(c);
 }
 
-const char *rq_conn_url(const RqConn *c) { return c->url.zRedacted; }
-int rq_conn_broken(const RqConn *c) { return !c->ctx || c->bBroken || c->ctx->err; }
+const char *rq_conn_url(const RqConn *c) {
+    return c->url.zRedacted;
+}
+int rq_conn_broken(const RqConn *c) {
+    return !c->ctx || c->bBroken || c->ctx->err;
+}
 
 void rq_conn_set_read_timeout(RqConn *c, int ms) {
     if (c->ctx && !c->bBroken) redisSetTimeout(c->ctx, ms_tv(ms > 0 ? ms : c->opts.timeout_ms));

@@ -41,7 +41,9 @@ static void reply_json(BzBuf *b, const RqReply *r, int depth) {
         bz_buf_json_str(b, z, n);
         bz_buf_appendc(b, '}');
         break;
-    case RQ_INTEGER: bz_buf_printf(b, "%lld", rq_reply_int(r)); break;
+    case RQ_INTEGER:
+        bz_buf_printf(b, "%lld", rq_reply_int(r));
+        break;
     case RQ_ARRAY:
         bz_buf_appendc(b, '[');
         for (i = 0, n = rq_reply_len(r); i < n; i++) {
@@ -50,11 +52,15 @@ static void reply_json(BzBuf *b, const RqReply *r, int depth) {
         }
         bz_buf_appendc(b, ']');
         break;
-    default: bz_buf_appendz(b, "null"); break;
+    default:
+        bz_buf_appendz(b, "null");
+        break;
     }
 }
 
-void rq_reply_json(BzBuf *b, const RqReply *r) { reply_json(b, r, 0); }
+void rq_reply_json(BzBuf *b, const RqReply *r) {
+    reply_json(b, r, 0);
+}
 
 /* ---- Flat JSON object parser ------------------------------------------- */
 
@@ -65,8 +71,8 @@ typedef struct JP {
 } JP;
 
 static void jp_ws(JP *p) {
-    while (p->i < p->n && (p->z[p->i] == ' ' || p->z[p->i] == '\t' || p->z[p->i] == '\n' ||
-                           p->z[p->i] == '\r'))
+    while (p->i < p->n &&
+           (p->z[p->i] == ' ' || p->z[p->i] == '\t' || p->z[p->i] == '\n' || p->z[p->i] == '\r'))
         p->i++;
 }
 
@@ -101,10 +107,14 @@ static int hex4(const char *z, unsigned *pOut) {
     for (int k = 0; k < 4; k++) {
         char c = z[k];
         v <<= 4;
-        if (c >= '0' && c <= '9') v |= (unsigned)(c - '0');
-        else if (c >= 'a' && c <= 'f') v |= (unsigned)(c - 'a' + 10);
-        else if (c >= 'A' && c <= 'F') v |= (unsigned)(c - 'A' + 10);
-        else return 0;
+        if (c >= '0' && c <= '9')
+            v |= (unsigned)(c - '0');
+        else if (c >= 'a' && c <= 'f')
+            v |= (unsigned)(c - 'a' + 10);
+        else if (c >= 'A' && c <= 'F')
+            v |= (unsigned)(c - 'A' + 10);
+        else
+            return 0;
     }
     *pOut = v;
     return 1;
@@ -124,14 +134,30 @@ static int jp_string(JP *p, BzBuf *b) {
         if (p->i >= p->n) break;
         c = p->z[p->i++];
         switch (c) {
-        case '"': bz_buf_appendc(b, '"'); break;
-        case '\\': bz_buf_appendc(b, '\\'); break;
-        case '/': bz_buf_appendc(b, '/'); break;
-        case 'b': bz_buf_appendc(b, '\b'); break;
-        case 'f': bz_buf_appendc(b, '\f'); break;
-        case 'n': bz_buf_appendc(b, '\n'); break;
-        case 'r': bz_buf_appendc(b, '\r'); break;
-        case 't': bz_buf_appendc(b, '\t'); break;
+        case '"':
+            bz_buf_appendc(b, '"');
+            break;
+        case '\\':
+            bz_buf_appendc(b, '\\');
+            break;
+        case '/':
+            bz_buf_appendc(b, '/');
+            break;
+        case 'b':
+            bz_buf_appendc(b, '\b');
+            break;
+        case 'f':
+            bz_buf_appendc(b, '\f');
+            break;
+        case 'n':
+            bz_buf_appendc(b, '\n');
+            break;
+        case 'r':
+            bz_buf_appendc(b, '\r');
+            break;
+        case 't':
+            bz_buf_appendc(b, '\t');
+            break;
         case 'u': {
             unsigned cp, lo;
             if (p->i + 4 > p->n || !hex4(p->z + p->i, &cp)) return jp_fail(p, "bad \\u escape");
@@ -147,7 +173,8 @@ static int jp_string(JP *p, BzBuf *b) {
             put_utf8(b, cp);
             break;
         }
-        default: return jp_fail(p, "bad escape");
+        default:
+            return jp_fail(p, "bad escape");
         }
     }
     return jp_fail(p, "unterminated string");
@@ -182,7 +209,8 @@ static int jp_skip(JP *p) {
             p->i++;
         } else {
             size_t s = p->i;
-            while (p->i < p->n && strchr("0123456789+-.eEtrufalsn", p->z[p->i])) p->i++;
+            while (p->i < p->n && strchr("0123456789+-.eEtrufalsn", p->z[p->i]))
+                p->i++;
             if (p->i == s) return jp_fail(p, "unexpected character");
         }
     } while (depth > 0);
@@ -316,7 +344,8 @@ static int idset_rehash(RqIdSet *s, size_t nHash) {
     s->nHash = nHash;
     for (i = 0; i < s->nId; i++) {
         size_t h = id_hash(s->aId[i], nHash - 1);
-        while (a[h]) h = (h + 1) & (nHash - 1);
+        while (a[h])
+            h = (h + 1) & (nHash - 1);
         a[h] = (uint32_t)(i + 1);
     }
     return BZ_OK;
@@ -350,7 +379,8 @@ int rq_idset_add(RqIdSet *s, RqId id) {
     }
     s->aId[s->nId++] = id;
     h = id_hash(id, s->nHash - 1);
-    while (s->aHash[h]) h = (h + 1) & (s->nHash - 1);
+    while (s->aHash[h])
+        h = (h + 1) & (s->nHash - 1);
     s->aHash[h] = (uint32_t)s->nId;
     return BZ_OK;
 }
@@ -362,7 +392,8 @@ void rq_idset_truncate(RqIdSet *s, size_t n) {
     memset(s->aHash, 0, s->nHash * sizeof *s->aHash); /* rebuild in place: no allocation */
     for (size_t i = 0; i < n; i++) {
         size_t h = id_hash(s->aId[i], s->nHash - 1);
-        while (s->aHash[h]) h = (h + 1) & (s->nHash - 1);
+        while (s->aHash[h])
+            h = (h + 1) & (s->nHash - 1);
         s->aHash[h] = (uint32_t)(i + 1);
     }
 }

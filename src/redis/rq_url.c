@@ -116,7 +116,8 @@ int rq_url_parse(RqUrl *u, const char *zUrl, BzErr *err) {
         p = zHostEnd + 1;
     } else {
         zHostEnd = p;
-        while (zHostEnd < zEnd && *zHostEnd != ':') zHostEnd++;
+        while (zHostEnd < zEnd && *zHostEnd != ':')
+            zHostEnd++;
         if (zHostEnd == p) goto bad_host;
         for (const char *q = p; q < zHostEnd; q++)
             if (!isalnum((unsigned char)*q) && *q != '.' && *q != '-' && *q != '_') goto bad_host;
@@ -147,8 +148,8 @@ int rq_url_parse(RqUrl *u, const char *zUrl, BzErr *err) {
         int v6 = strchr(u->zHost, ':') != NULL;
         u->zRedacted = bz_mprintf("%s://%s%s%s%s%s%s:%d/%d", u->bTls ? "rediss" : "redis",
                                   u->zUser ? u->zUser : "", u->zPassword ? ":***" : "",
-                                  (u->zUser || u->zPassword) ? "@" : "", v6 ? "[" : "",
-                                  u->zHost, v6 ? "]" : "", u->port, u->db);
+                                  (u->zUser || u->zPassword) ? "@" : "", v6 ? "[" : "", u->zHost,
+                                  v6 ? "]" : "", u->port, u->db);
         if (!u->zRedacted) goto oom;
     }
     return BZ_OK;

@@ -34,9 +34,14 @@ static void test_url(void) {
     rq_url_free(&u);
 
     /* Malformed: the message never shows the password. */
-    const char *bad[] = {"http://h:1/0", "redis://", "redis://u:topsecret@h:99999/0",
-                         "redis://u:topsecret@h:1/x", "redis://u:top%zzsecret@h/0",
-                         "redis://h:1/0 trailing", "redis://ho st/0", ""};
+    const char *bad[] = {"http://h:1/0",
+                         "redis://",
+                         "redis://u:topsecret@h:99999/0",
+                         "redis://u:topsecret@h:1/x",
+                         "redis://u:top%zzsecret@h/0",
+                         "redis://h:1/0 trailing",
+                         "redis://ho st/0",
+                         ""};
     for (size_t i = 0; i < BZ_ARRAY_LEN(bad); i++) {
         bz_err_clear(&e);
         CHECK_EQ_INT(rq_url_parse(&u, bad[i], &e), BZ_MISUSE);
@@ -82,8 +87,10 @@ static int collect(void *pArg, const char *zKey, size_t nKey, const char *zVal, 
     Fields *f = pArg;
     bz_buf_append(&f->b, zKey, nKey);
     bz_buf_appendc(&f->b, '=');
-    if (bNull) bz_buf_appendz(&f->b, "NULL");
-    else bz_buf_append(&f->b, zVal, nVal);
+    if (bNull)
+        bz_buf_appendz(&f->b, "NULL");
+    else
+        bz_buf_append(&f->b, zVal, nVal);
     bz_buf_appendc(&f->b, ';');
     return 0;
 }
@@ -124,7 +131,8 @@ static void test_ids(void) {
     CHECK_EQ_STR(z, "1700000000000-5");
     CHECK(rq_id_cmp(a, b) > 0 && rq_id_cmp(b, a) < 0 && rq_id_cmp(a, a) == 0);
 
-    for (uint64_t i = 0; i < 1000; i++) CHECK_EQ_INT(rq_idset_add(&s, (RqId){i / 3, i % 3}), 0);
+    for (uint64_t i = 0; i < 1000; i++)
+        CHECK_EQ_INT(rq_idset_add(&s, (RqId){i / 3, i % 3}), 0);
     CHECK_EQ_INT(rq_idset_add(&s, (RqId){0, 0}), 0); /* duplicate */
     CHECK_EQ_INT(s.nId, 1000);
     CHECK(rq_idset_has(&s, (RqId){333, 0}));
