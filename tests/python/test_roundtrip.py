@@ -167,7 +167,7 @@ def check_queries(entry, exp, rows):
     qs = query_corpus(names, types, rows)
     more = []
     for _, sql in qs:
-        more += [sql.format(T="t"), sql.format(T="t0")]
+        more += [sql.replace("{T}", "t"), sql.replace("{T}", "t0")]
     path = os.path.join(OUT, entry["file"])
     res = bzlib.run_isolated([path], sql="SELECT 1", more=more, timeout=120,
                              setup=[bzlib.create_sql("t0", [path], {"pushdown": 0})])
