@@ -168,7 +168,10 @@ static int pred_may_match(PqFile *f, int rg, const PqPred *p, int use_bloom) {
     m = &cc->meta;
     int64_t nulls = m->has_stats ? m->stats.null_count : -1;
     int64_t rows = f->meta->row_groups[rg].num_rows;
-    if (p->op == PQ_OP_ISNULL) return !(nulls == 0);
+    /* SQLite stores NaN as NULL, so a float column's NaNs satisfy IS NULL:
+    ** a null count of 0 proves nothing there. */
+    if (p->op == PQ_OP_ISNULL)
+        return !(nulls == 0 && fd->kind != PK_FLOAT && fd->kind != PK_DOUBLE && fd->kind != PK_FLOAT16);
     if (p->op == PQ_OP_NOTNULL) return !(nulls >= 0 && nulls == rows);
     /* every other operator is false on NULL: an all-null group has no match */
     if (nulls >= 0 && nulls == rows && rows > 0) return 0;

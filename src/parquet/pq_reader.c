@@ -536,6 +536,19 @@ static int chunk_ensure(Chunk *c, uint64_t upto, BzErr *err) {
     return BZ_OK;
 }
 
+/* Extend the chunk to `len` bytes (a page that overruns the declared chunk
+** size), reading the new bytes; fails if that leaves the file. */
+static int chunk_grow(Chunk *c, uint64_t len, BzErr *err) {
+    uint8_t *nb;
+    if (len <= c->len) return BZ_OK;
+    if (len > c->f->src->size - c->start || len > PQ_MAX_CHUNK_SIZE) return BZ_OK; /* caller reports */
+    nb = bz_realloc(c->buf, len);
+    if (!nb) return chunk_err(c, err, BZ_NOMEM, "out of memory");
+    c->buf = nb;
+    c->len = len;
+    return chunk_ensure(c, len, err);
+}
+
 /* Ensure scratch has n bytes. */
 static int chunk_scratch(Chunk *c, size_t n, BzErr *err) {
     if (n <= c->scratch_cap) return BZ_OK;
@@ -566,6 +579,14 @@ static int chunk_page_header(Chunk *c, PqPageHeader *h, BzErr *err) {
         }
         if (rc) return chunk_wrap(c, err, rc);
         break;
+    }
+    if (h->compressed_size >= 0 && (uint64_t)h->compressed_size > c->len - c->pos - used &&
+        c->values_left > 0) {
+        /* Some writers understate total_compressed_size; like other readers we
+        ** accept a page that runs past the declared chunk while it stays
+        ** inside the file. */
+        rc = chunk_grow(c, c->pos + used + (uint64_t)h->compressed_size, err);
+        if (rc) return rc;
     }
     if (h->compressed_size < 0 || (uint64_t)h->compressed_size > c->len - c->pos - used)
         return chunk_err(c, err, BZ_CORRUPT, "page at offset %llu claims %d bytes, chunk has %llu left",
@@ -1081,7 +1102,15 @@ static int fmt_time(char *buf, int64_t v, int unit) {
     if (secs < 0) secs = 0;
     n = sprintf(buf, "%02lld:%02lld:%02lld", (long long)(secs / 3600), (long long)(secs / 60 % 60),
                 (long long)(secs % 60));
-    if (frac) n += sprintf(buf + n, ".%0*lld", digits, (long long)frac);
+    if (frac) {
+        n += sprintf(buf + n, ".%0*lld", digits, (long long)frac);
+        /* nanosecond values print only the digits they need: .123456 not .123456000 */
+        while (digits > 3 && memcmp(buf + n - 3, "000", 3) == 0) {
+            n -= 3;
+            digits -= 3;
+        }
+        buf[n] = 0;
+    }
     return n;
 }
 
@@ -1240,13 +1269,21 @@ static void render_value(const PqFile *f, const PqLeaf *l, const void *vals, int
         v->n = (size_t)fmt_timestamp(buf, ((const int64_t *)vals)[vi], l->unit);
         return;
     case PK_INT96: {
+        /* Spark semantics: julian micros = day * 86400e6 + nanos / 1000 in
+        ** wrapping 64-bit arithmetic (Spark writes dates beyond the int64
+        ** nanosecond range that way), then shift to the Unix epoch. */
         const uint8_t *p = ((const PqBytes *)vals)[vi].p;
         int64_t nanos = (int64_t)rd_le64(p);
         int64_t jd = (int32_t)rd_le32(p + 8);
-        int64_t days = jd - 2440588;
-        int n = fmt_date(buf, days + nanos / 86400000000000LL);
+        uint64_t jus = (uint64_t)jd * 86400000000ULL + (uint64_t)(nanos / 1000);
+        int64_t us = (int64_t)(jus - 2440588ULL * 86400000000ULL);
+        int64_t sub = nanos % 1000;
+        int64_t days = us / 86400000000LL, rem = us % 86400000000LL;
+        if (rem < 0) { rem += 86400000000LL; days--; }
+        if (sub < 0) sub += 1000;
+        int n = fmt_date(buf, days);
         buf[n++] = ' ';
-        n += fmt_time(buf + n, nanos % 86400000000000LL, PQ_UNIT_NANOS);
+        n += fmt_time(buf + n, rem * 1000 + sub, PQ_UNIT_NANOS);
         v->type = PV_TEXT; v->p = buf; v->n = (size_t)n;
         return;
     }
@@ -1294,7 +1331,23 @@ static void json_value(const PqFile *f, const PqLeaf *l, const void *vals, int v
         else bz_buf_printf(out, "%.17g", v.d);
         break;
     case PV_TEXT: bz_buf_json_str(out, v.p, v.n); break;
-    case PV_BLOB: bz_buf_json_str(out, v.p, v.n); break;
+    case PV_BLOB: {
+        /* JSON has no bytes: printable ASCII as is, other bytes (and the
+        ** backslash) as \xHH, as DuckDB renders blobs */
+        static const char hex[] = "0123456789ABCDEF";
+        bz_buf_appendc(out, '"');
+        for (size_t k = 0; k < v.n; k++) {
+            unsigned char ch = (unsigned char)v.p[k];
+            if (ch >= 0x20 && ch < 0x7f && ch != '\\' && ch != '"') {
+                bz_buf_appendc(out, (char)ch);
+            } else {
+                char e[6] = {'\\', '\\', 'x', hex[ch >> 4], hex[ch & 15], 0};
+                bz_buf_append(out, e, 5);
+            }
+        }
+        bz_buf_appendc(out, '"');
+        break;
+    }
     }
 }
 
@@ -1306,6 +1359,7 @@ typedef struct FieldState {
     int64_t row;       /* row (within the row group) the cursors are positioned at */
     BzBuf json;        /* nested rendering */
     char buf[256];     /* flat text rendering */
+    PqValue last;      /* value of row `row - 1`, returned again if asked twice */
 } FieldState;
 
 struct PqScan {
@@ -1718,8 +1772,9 @@ int pq_scan_value(PqScan *s, int fi, PqValue *v, BzErr *err) {
     int rc;
     memset(v, 0, sizeof *v);
     if (!s->want[fi] || s->done || s->rg < 0) return BZ_OK;
-    if (fs->row > s->row) {
-        return bz_err(err, BZ_MISUSE, "value of field \"%s\" read twice", fd->name);
+    if (fs->row == s->row + 1) { /* SQLite may ask for a column more than once */
+        *v = fs->last;
+        return BZ_OK;
     }
     rc = field_catch_up(s, fi, err);
     if (rc) return rc;
@@ -1733,6 +1788,7 @@ int pq_scan_value(PqScan *s, int fi, PqValue *v, BzErr *err) {
             render_value(s->f, cu->ch.leaf, cu->vals, cu->vi, fs->buf, v);
         cur_advance(cu);
         fs->row++;
+        fs->last = *v;
         return BZ_OK;
     } else {
         Asm a = {s, &fs->json, err, BZ_OK};
@@ -1752,6 +1808,7 @@ int pq_scan_value(PqScan *s, int fi, PqValue *v, BzErr *err) {
         }
         /* the row's remaining entries (rep > 0) were consumed by the assembly */
         fs->row++;
+        fs->last = *v;
         return BZ_OK;
     }
 }
