@@ -63,7 +63,7 @@ s3_start() {
     echo "$port" >"$DIR/s3.port"
     rm -rf "$DIR/s3-data"
     mkdir -p "$DIR/s3-data"
-    spawn s3 node "$ROOT/tests/tools/s3rver.js" --address 127.0.0.1 --port "$port" \
+    spawn s3 node --openssl-legacy-provider "$ROOT/tests/tools/s3rver.js" --address 127.0.0.1 --port "$port" \
         --directory "$DIR/s3-data" --configure-bucket bz-test
     wait_port "$port" 20
 }

@@ -528,6 +528,7 @@ static Transfer *transfer_new(AwsClient *cl, AwsCall *c, int is_hedge, BzErr *er
     curl_easy_setopt(t->easy, CURLOPT_WRITEDATA, t);
     curl_easy_setopt(t->easy, CURLOPT_PRIVATE, t);
     curl_easy_setopt(t->easy, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(t->easy, CURLOPT_PATH_AS_IS, 1L); /* S3 keys may hold "/./" and "/../" */
     if (g_share) curl_easy_setopt(t->easy, CURLOPT_SHARE, g_share);
     if (!strcmp(c->method, "HEAD")) {
         curl_easy_setopt(t->easy, CURLOPT_NOBODY, 1L);

@@ -10,6 +10,11 @@
 //      treats end=0 as "no end" (`options.end || Infinity`). We replace
 //      FilesystemStore.getObject with a copy that tests `end !== undefined`.
 //
+//   3. ListObjectsV2 continuation tokens are DES-encrypted, which OpenSSL 3
+//      only offers through its legacy provider: tests/stack.sh starts node
+//      with --openssl-legacy-provider (otherwise any listing of more than
+//      max-keys objects answers 500 InternalError).
+//
 // s3rver checks the access key id (S3RVER) but not SigV4 signatures; the SigV4
 // tests (tests/unit/aws/test_sigv4.c, tests/python/test_sigv4_botocore.py)
 // prove the signer.
@@ -90,7 +95,7 @@ for (let i = 0; i < args.length; i++) {
   else if (a === '--address' || a === '-a') opts.address = args[++i];
   else if (a === '--directory' || a === '-d') opts.directory = args[++i];
   else if (a === '--configure-bucket') opts.buckets.push({ name: args[++i], configs: [] });
-  else if (a === '--verbose') opts.silent = false;
+  else if (a === "--verbose") opts.silent = false;
   else {
     console.error(`s3rver.js: unknown argument ${a}`);
     process.exit(2);
