@@ -272,7 +272,15 @@ static int mode_creds(void) {
         aws_creds_cache_free(cc);
         return 0;
     }
-    aws_creds_resolve(NULL, &(AwsCreds){0}, &src, &err); /* for the source name only */
+    {
+        /* a second get: served from the cache, or refreshed when expiring soon */
+        AwsCreds c2;
+        if (aws_creds_cache_get(cc, &c2, &err) == BZ_OK) aws_creds_clear(&c2);
+    }
+    {
+        AwsCreds tmp;
+        if (aws_creds_resolve(NULL, &tmp, &src, &err) == BZ_OK) aws_creds_clear(&tmp);
+    }
     printf("%s %s %s %lld\n", src ? src : "?", c.access_key_id, c.session_token ? c.session_token : "-",
            (long long)c.expires_at);
     aws_creds_clear(&c);
