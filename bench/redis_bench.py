@@ -1,0 +1,222 @@
+"""Redis queue benchmark: buzzlite vs redis-benchmark -P 100 vs redis-py.
+
+    make && /usr/bin/python3 bench/redis_bench.py [N]     # N = 100000 by default
+
+Starts its own redis-server (AOF on, appendfsync everysec, like the test
+stack) on a free loopback port, and in one run measures against it:
+  - redis-benchmark -P 100: LPUSH, RPOP and XADD (the pipelined ceiling);
+  - buzzlite: enqueue N messages with one INSERT ... SELECT (one MULTI/EXEC),
+    then drain them reliably into a SQLite table in batches of 1000
+    (`INSERT INTO local SELECT value FROM consumer LIMIT 1000`, list consume=1
+    and stream group);
+  - the same with Debian's python3-redis: enqueue in one pipelined
+    transaction, reliable drain in batches of 1000 (pipelined LMOVE into a
+    processing list / XREADGROUP COUNT 1000, insert, commit, then
+    LTRIM / XACK).
+Prints a Markdown table of messages/s and ratios for bench/RESULTS.md.
+"""
+import os
+import re
+import shutil
+import socket
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+
+import redis
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+EXT = os.environ.get("BZ_EXT", os.path.join(ROOT, "build", "buzzlite"))
+N = int(sys.argv[1]) if len(sys.argv) > 1 else 100_000
+BATCH = 1000
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    p = s.getsockname()[1]
+    s.close()
+    return p
+
+
+def redis_benchmark(port, args):
+    out = subprocess.run(["redis-benchmark", "-h", "127.0.0.1", "-p", str(port), "-P", "100",
+                          "-n", str(N), "-q"] + args, capture_output=True, text=True).stdout
+    m = re.findall(r"([\d.]+) requests per second", out.replace("\r", "\n"))
+    return float(m[-1]) if m else 0.0
+
+
+def local_db(tmp, name):
+    path = os.path.join(tmp, name)
+    c = sqlite3.connect(path, isolation_level=None)
+    c.enable_load_extension(True)
+    c.load_extension(EXT)
+    return c
+
+
+def timed(fn):
+    t0 = time.perf_counter()
+    n = fn()
+    return n / (time.perf_counter() - t0), n
+
+
+def main():
+    tmp = tempfile.mkdtemp(prefix="bz-redis-bench-")
+    port = free_port()
+    url = f"redis://127.0.0.1:{port}/0"
+    srv = subprocess.Popen(["redis-server", "--bind", "127.0.0.1", "--port", str(port), "--dir",
+                            tmp, "--appendonly", "yes", "--appendfsync", "everysec", "--save", "",
+                            "--logfile", os.path.join(tmp, "redis.log")],
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    R = redis.Redis(host="127.0.0.1", port=port)
+    for _ in range(100):
+        try:
+            R.ping()
+            break
+        except redis.ConnectionError:
+            time.sleep(0.05)
+    res = {}
+    try:
+        res["rb_lpush"] = redis_benchmark(port, ["-t", "lpush"])
+        res["rb_rpop"] = redis_benchmark(port, ["-t", "rpop"])
+        R.delete("mylist")
+        res["rb_xadd"] = redis_benchmark(port, ["XADD", "rbstream", "*", "f", "v"])
+        R.flushall()
+
+        # ---- buzzlite ----
+        c = local_db(tmp, "bz.db")
+        c.execute("CREATE TABLE local(v TEXT)")
+        c.execute("CREATE TABLE slocal(id TEXT PRIMARY KEY, data TEXT)")
+        c.execute(f"CREATE VIRTUAL TABLE temp.q USING redis_list(url='{url}', key='bq')")
+        c.execute(f"CREATE VIRTUAL TABLE temp.w USING redis_list(url='{url}', key='bq', "
+                  "consume=1, consumer='bench')")
+        c.execute(f"CREATE VIRTUAL TABLE temp.s USING redis_stream(url='{url}', key='bs')")
+        c.execute(f"CREATE VIRTUAL TABLE temp.g USING redis_stream(url='{url}', key='bs', "
+                  "group='bench', consumer='c1')")
+        gen = (f"WITH RECURSIVE k(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM k WHERE i < {N}) ")
+
+        def bz_enqueue():
+            c.execute(gen + "INSERT INTO temp.q(value) SELECT 'message-' || i FROM k")
+            return N
+
+        def bz_drain():
+            n = 0
+            while True:
+                k = c.execute(f"INSERT INTO local SELECT value FROM temp.w LIMIT {BATCH}").rowcount
+                if k <= 0:
+                    return n
+                n += k
+
+        def bz_xadd():
+            c.execute(gen + "INSERT INTO temp.s(data) SELECT json_object('m', 'message-' || i) "
+                      "FROM k")
+            return N
+
+        def bz_sdrain():
+            n = 0
+            while True:
+                k = c.execute(f"INSERT OR IGNORE INTO slocal SELECT id, data FROM temp.g "
+                              f"LIMIT {BATCH}").rowcount
+                if k <= 0:
+                    return n
+                n += k
+
+        res["bz_enqueue"], _ = timed(bz_enqueue)
+        assert R.llen("bq") == N
+        res["bz_drain"], n = timed(bz_drain)
+        assert n == N and R.llen("bq") == 0, n
+        res["bz_xadd"], _ = timed(bz_xadd)
+        res["bz_sdrain"], n = timed(bz_sdrain)
+        assert n == N, n
+        c.close()
+        R.flushall()
+
+        # ---- Python (redis-py), the same work ----
+        pc = sqlite3.connect(os.path.join(tmp, "py.db"), isolation_level=None)
+        pc.execute("CREATE TABLE local(v TEXT)")
+        pc.execute("CREATE TABLE slocal(id TEXT PRIMARY KEY, data TEXT)")
+
+        def py_enqueue():
+            p = R.pipeline(transaction=True)
+            for i in range(1, N + 1):
+                p.rpush("pq", f"message-{i}")
+            p.execute()
+            return N
+
+        def py_drain():
+            n = 0
+            while True:
+                p = R.pipeline(transaction=False)
+                for _ in range(BATCH):
+                    p.lmove("pq", "pq:proc", "LEFT", "RIGHT")
+                vals = [v for v in p.execute() if v is not None]
+                if not vals:
+                    return n
+                pc.execute("BEGIN")
+                pc.executemany("INSERT INTO local VALUES (?)", [(v.decode(),) for v in vals])
+                pc.execute("COMMIT")
+                R.ltrim("pq:proc", len(vals), -1)
+                n += len(vals)
+
+        def py_xadd():
+            p = R.pipeline(transaction=True)
+            for i in range(1, N + 1):
+                p.xadd("ps", {"m": f"message-{i}"})
+            p.execute()
+            return N
+
+        def py_sdrain():
+            import json
+            try:
+                R.xgroup_create("ps", "bench", id="0")
+            except redis.ResponseError:
+                pass
+            n = 0
+            while True:
+                r = R.xreadgroup("bench", "c1", {"ps": ">"}, count=BATCH)
+                if not r:
+                    return n
+                entries = r[0][1]
+                pc.execute("BEGIN")
+                pc.executemany("INSERT OR IGNORE INTO slocal VALUES (?, ?)",
+                               [(i.decode(), json.dumps({k.decode(): v.decode()
+                                                         for k, v in f.items()}))
+                                for i, f in entries])
+                pc.execute("COMMIT")
+                R.xack("ps", "bench", *[i for i, _ in entries])
+                n += len(entries)
+
+        res["py_enqueue"], _ = timed(py_enqueue)
+        res["py_drain"], n = timed(py_drain)
+        assert n == N, n
+        res["py_xadd"], _ = timed(py_xadd)
+        res["py_sdrain"], n = timed(py_sdrain)
+        assert n == N, n
+        pc.close()
+    finally:
+        srv.terminate()
+        srv.wait()
+        shutil.rmtree(tmp, ignore_errors=True)
+
+    def row(what, bz, rb, py, rbname):
+        return (f"| {what} | {bz:,.0f} | {rb:,.0f} ({rbname}) | {py:,.0f} | "
+                f"{bz / rb:.0%} | {bz / py:.1f}x |")
+
+    print(f"N = {N} messages, batches of {BATCH}; messages/s\n")
+    print("| operation | buzzlite | redis-benchmark -P 100 | python3-redis | "
+          "buzzlite / redis-benchmark | buzzlite / python |")
+    print("| --- | ---: | ---: | ---: | ---: | ---: |")
+    print(row("list enqueue (INSERT ... SELECT, RPUSH)", res["bz_enqueue"], res["rb_lpush"],
+              res["py_enqueue"], "LPUSH"))
+    print(row("list reliable drain (consume=1, LIMIT 1000)", res["bz_drain"], res["rb_rpop"],
+              res["py_drain"], "RPOP"))
+    print(row("stream enqueue (INSERT ... SELECT, XADD)", res["bz_xadd"], res["rb_xadd"],
+              res["py_xadd"], "XADD"))
+    print(row("stream group drain (LIMIT 1000, XACK)", res["bz_sdrain"], res["rb_rpop"],
+              res["py_sdrain"], "RPOP"))
+
+
+if __name__ == "__main__":
+    main()
