@@ -25,14 +25,17 @@
 **   ---------  ----------------------------  ----------------------------
 **   u<hex>     colUsed bitmask (projection)  -
 **   c<i>:<op>  constraint on column i        the right-hand value
+**   ...x       (suffix) evaluated exactly in the scanner and omitted
 **   n<i>       column i IN (...), all values the IN list (sqlite3_vtab_in)
 **   L          LIMIT                         the limit
 **   O          OFFSET                        the offset
 **
 ** Constraints are used to skip row groups (statistics, bloom filters) and
-** files (hive partitions); they are not marked omit, so SQLite re-checks
-** every row and results stay exact. LIMIT/OFFSET are used only when the
-** query has no other constraint, so the rows we skip are exactly SQLite's.
+** files (hive partitions). Comparisons whose SQLite semantics we reproduce
+** exactly (see exact_constraint) are also evaluated inside the scanner on
+** decoded values and marked omit, so rows that fail never reach SQLite;
+** the others are re-checked by SQLite. LIMIT/OFFSET are pushed down only
+** when every constraint of the query is evaluated exactly by the scanner.
 */
 #include "bz_ext.h"
 
@@ -87,7 +90,9 @@ typedef struct PqCursor {
     /* plan */
     uint64_t used;
     PqPred *preds;
+    uint8_t *preds_exact; /* evaluated by the scanner (omitted by SQLite) */
     int n_preds;
+    PqPred *filters;      /* exact predicates mapped to the current file's fields */
     PqValue *in_vals;  /* storage for IN lists */
     char **owned;      /* copies of text/blob constraint values */
     int n_owned;
@@ -436,6 +441,32 @@ static int op_of(int sqlop) {
     }
 }
 
+/* Can the scanner evaluate constraint i exactly as SQLite would?
+** Rationale: our evaluation applies the column's affinity to the right-hand
+** value (numeric affinity for INTEGER/REAL columns, none for BLOB). For TEXT
+** columns SQLite's result also depends on the right-hand side's own affinity
+** (a numeric column on the right converts our text), so we only take a
+** constant TEXT right-hand side. Non-BINARY collations are never exact. */
+static int exact_constraint(PqTable *t, sqlite3_index_info *info, int i, int is_in) {
+    const struct sqlite3_index_constraint *c = &info->aConstraint[i];
+    const char *coll;
+    sqlite3_value *rhs = NULL;
+    if (c->iColumn < 0 || c->iColumn >= t->n_data) return 0;
+    switch (c->op) {
+    case SQLITE_INDEX_CONSTRAINT_EQ: case SQLITE_INDEX_CONSTRAINT_IS: case SQLITE_INDEX_CONSTRAINT_LT:
+    case SQLITE_INDEX_CONSTRAINT_LE: case SQLITE_INDEX_CONSTRAINT_GT: case SQLITE_INDEX_CONSTRAINT_GE:
+    case SQLITE_INDEX_CONSTRAINT_NE: break;
+    case SQLITE_INDEX_CONSTRAINT_ISNULL: case SQLITE_INDEX_CONSTRAINT_ISNOTNULL: return 1;
+    default: return 0;
+    }
+    coll = sqlite3_vtab_collation(info, i);
+    if (coll && sqlite3_stricmp(coll, "BINARY") != 0) return 0;
+    if (t->data_sqltype[c->iColumn] != PV_TEXT) return 1;
+    if (is_in) return 0;
+    return sqlite3_vtab_rhs_value(info, i, &rhs) == SQLITE_OK && rhs &&
+           (sqlite3_value_type(rhs) == SQLITE_TEXT || sqlite3_value_type(rhs) == SQLITE_NULL);
+}
+
 static int pqtabBestIndex(sqlite3_vtab *pVtab, sqlite3_index_info *info) {
     PqTable *t = (PqTable *)pVtab;
     BzBuf plan;
@@ -452,14 +483,18 @@ static int pqtabBestIndex(sqlite3_vtab *pVtab, sqlite3_index_info *info) {
         if (!t->pushdown || c->iColumn < 0 || c->iColumn >= t->n_cols) continue;
         int op = op_of(c->op);
         if (op < 0) continue;
-        if (c->op == SQLITE_INDEX_CONSTRAINT_EQ && sqlite3_vtab_in(info, i, -1)) {
+        int is_in = c->op == SQLITE_INDEX_CONSTRAINT_EQ && sqlite3_vtab_in(info, i, -1);
+        int exact = exact_constraint(t, info, i, is_in);
+        if (is_in) {
             sqlite3_vtab_in(info, i, 1);
             bz_buf_printf(&plan, " n%d", c->iColumn);
         } else {
             bz_buf_printf(&plan, " c%d:%d", c->iColumn, c->op);
         }
+        if (exact) bz_buf_appendc(&plan, 'x');
         info->aConstraintUsage[i].argvIndex = ++argv_i;
-        info->aConstraintUsage[i].omit = 0;
+        info->aConstraintUsage[i].omit = (unsigned char)exact;
+        if (exact) other--;
         cost /= 2;
     }
     /* Also count unusable constraints: LIMIT is only safe with none at all. */
@@ -513,6 +548,8 @@ static void cursor_close_file(PqCursor *c) {
     c->want = NULL;
     bz_free(c->rg_skip);
     c->rg_skip = NULL;
+    bz_free(c->filters);
+    c->filters = NULL;
     if (c->hive_vals) {
         for (int i = 0; i < t->n_hive; i++) bz_free(c->hive_vals[i]);
         bz_free(c->hive_vals);
@@ -524,10 +561,12 @@ static void cursor_reset_plan(PqCursor *c) {
     for (int i = 0; i < c->n_owned; i++) bz_free(c->owned[i]);
     bz_free(c->owned);
     bz_free(c->preds);
+    bz_free(c->preds_exact);
     bz_free(c->in_vals);
     c->owned = NULL;
     c->n_owned = 0;
     c->preds = NULL;
+    c->preds_exact = NULL;
     c->n_preds = 0;
     c->in_vals = NULL;
 }
@@ -724,12 +763,33 @@ static int cursor_next_file(PqCursor *c) {
             any = pf->meta->n_row_groups > 0;
         }
         if (!any) continue;
+        /* exact predicates become scanner filters; on a column this file
+        ** lacks (union_by_name) the value is NULL for every row */
+        int nf = 0, none = 0;
+        c->filters = bz_calloc((size_t)c->n_preds + 1, sizeof(PqPred));
+        if (!c->filters) return SQLITE_NOMEM;
+        for (i = 0; i < c->n_preds; i++) {
+            int col = c->preds[i].field;
+            if (!c->preds_exact[i]) continue;
+            if (c->map[col] < 0) {
+                PqValue nullv = {0};
+                if (!pq_pred_eval(&c->preds[i], &nullv)) none = 1;
+                continue;
+            }
+            c->filters[nf] = c->preds[i];
+            c->filters[nf].field = c->map[col];
+            c->want[c->map[col]] = 1;
+            nf++;
+        }
+        if (none) continue;
         PqScanOpts so;
         memset(&so, 0, sizeof so);
         so.want = c->want;
         so.rg_skip = c->rg_skip;
         so.limit = c->limit >= 0 ? c->limit - c->returned : -1;
         so.offset = c->offset;
+        so.filters = c->filters;
+        so.n_filters = nf;
         rc = pq_scan_open(pf, &so, &c->scan, &err);
         if (rc) goto fail;
         return SQLITE_OK;
@@ -763,12 +823,8 @@ static int cursor_step(PqCursor *c) {
             bz_err_prefix(&err, "parquet");
             return bz_vtab_error(c->base.pVtab, &err);
         }
-        /* OFFSET rows consumed by this file are not returned */
-        if (c->offset > 0) {
-            int64_t rows = 0;
-            for (int g = 0; g < c->pf->meta->n_row_groups; g++) rows += c->pf->meta->row_groups[g].num_rows;
-            c->offset = c->offset > rows ? c->offset - rows : 0;
-        }
+        /* OFFSET rows this file did not cover carry over to the next file */
+        c->offset = pq_scan_offset_left(c->scan);
         pq_scan_close(c->scan);
         c->scan = NULL;
     }
@@ -791,7 +847,8 @@ static int pqtabFilter(sqlite3_vtab_cursor *cur, int idxNum, const char *idxStr,
     c->returned = 0;
     c->rowid = 0;
     c->preds = bz_calloc((size_t)argc + 1, sizeof(PqPred));
-    if (!c->preds) return SQLITE_NOMEM;
+    c->preds_exact = bz_calloc((size_t)argc + 1, 1);
+    if (!c->preds || !c->preds_exact) return SQLITE_NOMEM;
     while (*p) {
         char kind = *p++;
         if (kind == 'u') {
@@ -799,7 +856,10 @@ static int pqtabFilter(sqlite3_vtab_cursor *cur, int idxNum, const char *idxStr,
         } else if (kind == 'c' || kind == 'n') {
             int col = (int)strtol(p, (char **)&p, 10), sqlop = 0;
             if (kind == 'c' && *p == ':') sqlop = (int)strtol(p + 1, (char **)&p, 10);
+            int exact = *p == 'x';
+            if (exact) p++;
             if (ai >= argc) break;
+            c->preds_exact[c->n_preds] = (uint8_t)exact;
             sqlite3_value *v = argv[ai++];
             PqPred *pr = &c->preds[c->n_preds];
             pr->field = col;

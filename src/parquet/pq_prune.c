@@ -45,6 +45,34 @@ int pq_value_cmp(const PqValue *a, const PqValue *b) {
     return a->n < b->n ? -1 : a->n > b->n;
 }
 
+static int is_null(const PqValue *v) {
+    return v->type == PV_NULL || (v->type == PV_REAL && isnan(v->d));
+}
+
+int pq_pred_eval(const PqPred *p, const PqValue *v) {
+    int c;
+    if (p->op == PQ_OP_ISNULL) return is_null(v);
+    if (p->op == PQ_OP_NOTNULL) return !is_null(v);
+    if (is_null(v)) return 0;
+    if (p->op == PQ_OP_IN) {
+        for (int i = 0; i < p->n_in; i++)
+            if (!is_null(&p->in[i]) && pq_value_cmp(v, &p->in[i]) == 0) return 1;
+        return 0;
+    }
+    if (p->op == PQ_OP_PREFIX) return 1;
+    if (is_null(&p->val)) return 0;
+    c = pq_value_cmp(v, &p->val);
+    switch (p->op) {
+    case PQ_OP_EQ: return c == 0;
+    case PQ_OP_NE: return c != 0;
+    case PQ_OP_LT: return c < 0;
+    case PQ_OP_LE: return c <= 0;
+    case PQ_OP_GT: return c > 0;
+    case PQ_OP_GE: return c >= 0;
+    }
+    return 1;
+}
+
 static int deprecated_ok(const PqLeaf *l) {
     switch (l->kind) {
     case PK_BOOL: case PK_INT32: case PK_INT64: case PK_FLOAT: case PK_DOUBLE: case PK_DATE:

@@ -10,17 +10,6 @@
 
 #include "pq_reader.h"
 
-enum { PQ_OP_EQ, PQ_OP_LT, PQ_OP_LE, PQ_OP_GT, PQ_OP_GE, PQ_OP_NE, PQ_OP_ISNULL, PQ_OP_NOTNULL,
-       PQ_OP_IN, PQ_OP_PREFIX };
-
-typedef struct PqPred {
-    int field;
-    int op;
-    PqValue val;        /* EQ..NE, PREFIX (text prefix); text/blob bytes owned by the caller */
-    const PqValue *in;  /* IN list */
-    int n_in;
-} PqPred;
-
 /* Compare two SQL values with SQLite's ordering. */
 int pq_value_cmp(const PqValue *a, const PqValue *b);
 

@@ -1493,26 +1493,22 @@ void pq_scan_close(PqScan *s) {
     bz_free(s);
 }
 
-int pq_scan_next(PqScan *s, BzErr *err) {
+/* Move to the next row position, opening row groups as needed; no
+** filtering. Whole row groups inside OFFSET are skipped only when there are
+** no filters (with filters OFFSET counts matching rows). */
+static int scan_advance(PqScan *s, BzErr *err) {
     PqFileMeta *m = s->f->meta;
-    if (s->done) return BZ_DONE;
-    if (s->o.limit >= 0 && s->returned >= s->o.limit) {
-        s->done = 1;
-        scan_close_rg(s);
-        return BZ_DONE;
-    }
     s->row++;
     while (s->rg < 0 || s->row >= s->rg_rows) {
         int g = s->rg + 1;
         if (s->rg >= 0) s->rg_first_row += s->rg_rows;
         scan_close_rg(s);
-        /* skip pruned row groups, and whole row groups covered by OFFSET */
         for (; g < m->n_row_groups; g++) {
             if (s->o.rg_skip && s->o.rg_skip[g]) {
                 s->rg_first_row += m->row_groups[g].num_rows;
                 continue;
             }
-            if (s->to_skip >= m->row_groups[g].num_rows) {
+            if (!s->o.n_filters && s->to_skip >= m->row_groups[g].num_rows) {
                 s->to_skip -= m->row_groups[g].num_rows;
                 s->rg_first_row += m->row_groups[g].num_rows;
                 continue;
@@ -1526,14 +1522,49 @@ int pq_scan_next(PqScan *s, BzErr *err) {
         }
         s->rg = g;
         s->rg_rows = m->row_groups[g].num_rows;
-        s->row = s->to_skip;
-        s->to_skip = 0;
+        s->row = 0;
+        if (!s->o.n_filters) {
+            s->row = s->to_skip;
+            s->to_skip = 0;
+        }
         int rc = scan_open_rg(s, g, err);
         if (rc) return rc;
+    }
+    return BZ_OK;
+}
+
+int pq_scan_next(PqScan *s, BzErr *err) {
+    PqValue v;
+    int rc;
+    if (s->done) return BZ_DONE;
+    if (s->o.limit >= 0 && s->returned >= s->o.limit) {
+        s->done = 1;
+        scan_close_rg(s);
+        return BZ_DONE;
+    }
+    for (;;) {
+        rc = scan_advance(s, err);
+        if (rc) return rc;
+        if (!s->o.n_filters) break;
+        int pass = 1;
+        for (int i = 0; i < s->o.n_filters && pass; i++) {
+            const PqPred *p = &s->o.filters[i];
+            rc = pq_scan_value(s, p->field, &v, err);
+            if (rc) return rc;
+            pass = pq_pred_eval(p, &v);
+        }
+        if (!pass) continue;
+        if (s->to_skip > 0) {
+            s->to_skip--;
+            continue;
+        }
+        break;
     }
     s->returned++;
     return BZ_OK;
 }
+
+int64_t pq_scan_offset_left(const PqScan *s) { return s->to_skip; }
 
 int64_t pq_scan_rowid(const PqScan *s) { return s->rg_first_row + s->row; }
 
@@ -1812,3 +1843,4 @@ int pq_scan_value(PqScan *s, int fi, PqValue *v, BzErr *err) {
         return BZ_OK;
     }
 }
+

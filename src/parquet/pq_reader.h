@@ -113,11 +113,33 @@ const char *pq_field_decltype(const PqFile *f, int field);
 
 typedef struct PqScan PqScan;
 
+/* A predicate on a top-level field, in SQL semantics (see pq_prune.c for
+** how SQLite's ordering and NULL rules are mirrored). */
+enum { PQ_OP_EQ, PQ_OP_LT, PQ_OP_LE, PQ_OP_GT, PQ_OP_GE, PQ_OP_NE, PQ_OP_ISNULL, PQ_OP_NOTNULL,
+       PQ_OP_IN, PQ_OP_PREFIX };
+
+typedef struct PqPred {
+    int field;
+    int op;
+    PqValue val;        /* EQ..NE, PREFIX (text prefix); text/blob bytes owned by the caller */
+    const PqValue *in;  /* IN list */
+    int n_in;
+} PqPred;
+
+/* Compare two SQL values with SQLite's ordering: NULL < numbers < text <
+** blob; text and blobs bytewise (BINARY collation). */
+int pq_value_cmp(const PqValue *a, const PqValue *b);
+/* 1 if value v of the predicate's field satisfies it (NULL and NaN are
+** NULL). PREFIX is not evaluated exactly (returns 1). */
+int pq_pred_eval(const PqPred *p, const PqValue *v);
+
 typedef struct PqScanOpts {
     const uint8_t *want;   /* want[i] != 0: field i is read; NULL = all */
     const uint8_t *rg_skip;/* rg_skip[g] != 0: row group g is skipped; NULL = none */
     int64_t offset;        /* rows to skip before the first returned (>= 0) */
     int64_t limit;         /* rows to return at most (-1 = no limit) */
+    const PqPred *filters; /* rows failing any of these are skipped inside the scan; */
+    int n_filters;         /* OFFSET and LIMIT then count matching rows only */
 } PqScanOpts;
 
 int pq_scan_open(PqFile *f, const PqScanOpts *o, PqScan **out, BzErr *err);
@@ -126,6 +148,9 @@ int pq_scan_open(PqFile *f, const PqScanOpts *o, PqScan **out, BzErr *err);
 int pq_scan_next(PqScan *s, BzErr *err);
 /* Value of field i in the current row (i must be wanted). */
 int pq_scan_value(PqScan *s, int field, PqValue *v, BzErr *err);
+/* OFFSET rows not yet skipped (after the scan ended: what the next file
+** must still skip). */
+int64_t pq_scan_offset_left(const PqScan *s);
 /* Row number of the current row in the file (0-based). */
 int64_t pq_scan_rowid(const PqScan *s);
 void pq_scan_close(PqScan *s);
