@@ -117,7 +117,7 @@ def norm(rows):
         for v in r:
             try:
                 f = float(v)
-                o.append(round(f, 2) if abs(f) < 1e15 else float(f"{f:.12g}"))
+                o.append(float(f"{f:.9g}"))  # sums of doubles differ in the last digits
             except (TypeError, ValueError):
                 o.append(v)
         out.append(o)

@@ -1242,8 +1242,31 @@ static sqlite3_module metaModule = {
     0, 0, metaConnect, metaBestIndex, metaDisconnect, 0, metaOpen, metaClose, metaFilter,
     metaNext, metaEof, metaColumn, metaRowid, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0};
 
+/* parquet_stats(): the reader's process-wide counters as JSON. */
+static void statsFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
+    PqStats st;
+    (void)argc;
+    (void)argv;
+    pq_stats_get(&st);
+    char *z = sqlite3_mprintf(
+        "{\"bytes_read\":%llu,\"reads\":%llu,\"files_opened\":%llu,\"row_groups_read\":%llu,"
+        "\"row_groups_skipped\":%llu,\"pages_read\":%llu,\"pages_skipped\":%llu,"
+        "\"rows_filtered\":%llu}",
+        (unsigned long long)st.bytes_read, (unsigned long long)st.reads,
+        (unsigned long long)st.files_opened, (unsigned long long)st.row_groups_read,
+        (unsigned long long)st.row_groups_skipped, (unsigned long long)st.pages_read,
+        (unsigned long long)st.pages_skipped, (unsigned long long)st.rows_filtered);
+    if (!z) {
+        sqlite3_result_error_nomem(ctx);
+        return;
+    }
+    sqlite3_result_text(ctx, z, -1, sqlite3_free);
+}
+
 int bz_register_parquet(sqlite3 *db) {
     int rc = sqlite3_create_module(db, "parquet", &parquetModule, 0);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_create_function(db, "parquet_stats", 0, SQLITE_UTF8 | SQLITE_DIRECTONLY, 0, statsFunc, 0, 0);
     if (rc == SQLITE_OK) rc = sqlite3_create_module(db, "parquet_schema", &metaModule, 0);
     if (rc == SQLITE_OK) rc = sqlite3_create_module(db, "parquet_metadata", &metaModule, (void *)1);
     return rc;

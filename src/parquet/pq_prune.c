@@ -161,13 +161,13 @@ static int bloom_may_contain(PqFile *f, int rg, int leaf, const PqValue *vals, i
     int found = 1, i;
     if (m->bloom_filter_offset < 0 || (uint64_t)m->bloom_filter_offset >= f->src->size) return 1;
     hn = (size_t)BZ_MIN((uint64_t)sizeof head, f->src->size - (uint64_t)m->bloom_filter_offset);
-    if (f->src->read_at(f->src, (uint64_t)m->bloom_filter_offset, hn, head, &err)) return 1;
+    if (pq_read(f->src, (uint64_t)m->bloom_filter_offset, hn, head, &err)) return 1;
     if (pq_bloom_header_parse(head, hn, &nbytes, &used, &err)) return 1;
     if (nbytes <= 0 || nbytes > (128 << 20) || (uint64_t)m->bloom_filter_offset + used + (uint64_t)nbytes > f->src->size)
         return 1;
     bits = bz_malloc((size_t)nbytes);
     if (!bits) return 1;
-    if (f->src->read_at(f->src, (uint64_t)m->bloom_filter_offset + used, (size_t)nbytes, bits, &err) == BZ_OK) {
+    if (pq_read(f->src, (uint64_t)m->bloom_filter_offset + used, (size_t)nbytes, bits, &err) == BZ_OK) {
         found = 0;
         for (i = 0; i < nv && !found; i++) {
             const void *p;

@@ -20,6 +20,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <stdatomic.h>
+
 #include "codec/bz_codec.h"
 #include "pq_encoding.h"
 
@@ -43,6 +45,27 @@ static size_t value_size(int type) {
     case PQ_DOUBLE: return 8;
     default: return sizeof(PqBytes); /* INT96, BYTE_ARRAY, FLBA */
     }
+}
+
+/* ======================================================================
+** Counters
+*/
+#define PQ_N_STATS (sizeof(PqStats) / sizeof(uint64_t))
+static _Atomic uint64_t g_stats[PQ_N_STATS];
+
+void pq_stats_add(size_t off, uint64_t n) {
+    atomic_fetch_add_explicit(&g_stats[off / sizeof(uint64_t)], n, memory_order_relaxed);
+}
+
+void pq_stats_get(PqStats *out) {
+    uint64_t *o = (uint64_t *)(void *)out;
+    for (size_t i = 0; i < PQ_N_STATS; i++) o[i] = atomic_load_explicit(&g_stats[i], memory_order_relaxed);
+}
+
+int pq_read(BzReadAt *src, uint64_t off, size_t n, void *dst, BzErr *err) {
+    PQ_STAT(bytes_read, n);
+    PQ_STAT(reads, 1);
+    return src->read_at(src, off, n, dst, err);
 }
 
 /* ======================================================================
@@ -304,7 +327,7 @@ int pq_file_open(BzReadAt *src, const PqOpenOpts *opts, PqFile **out, BzErr *err
         rc = bz_err(err, BZ_NOMEM, "out of memory");
         goto fail;
     }
-    rc = src->read_at(src, size - tail_len, tail_len, tail, err);
+    rc = pq_read(src, size - tail_len, tail_len, tail, err);
     if (rc) goto fail;
     if (memcmp(tail + tail_len - 4, "PARE", 4) == 0) {
         rc = bz_err(err, BZ_UNSUPPORTED, "file is encrypted (encrypted footer); Parquet modular "
@@ -334,7 +357,7 @@ int pq_file_open(BzReadAt *src, const PqOpenOpts *opts, PqFile **out, BzErr *err
             rc = bz_err(err, BZ_NOMEM, "out of memory");
             goto fail;
         }
-        rc = src->read_at(src, size - 8 - flen, flen, footer, err);
+        rc = pq_read(src, size - 8 - flen, flen, footer, err);
         if (!rc) rc = pq_meta_parse(footer, flen, &f->meta, err);
     }
     if (rc) {
@@ -362,6 +385,7 @@ int pq_file_open(BzReadAt *src, const PqOpenOpts *opts, PqFile **out, BzErr *err
     }
     bz_free(tail);
     bz_free(footer);
+    PQ_STAT(files_opened, 1);
     *out = f;
     return BZ_OK;
 fail:
@@ -530,7 +554,7 @@ static int chunk_ensure(Chunk *c, uint64_t upto, BzErr *err) {
     if (want < 65536) want = 65536;
     if (want < upto) want = upto;
     if (want > c->len) want = c->len;
-    rc = c->f->src->read_at(c->f->src, c->start + c->have, want - c->have, c->buf + c->have, err);
+    rc = pq_read(c->f->src, c->start + c->have, want - c->have, c->buf + c->have, err);
     if (rc) return chunk_wrap(c, err, rc);
     c->have = want;
     return BZ_OK;
@@ -791,6 +815,7 @@ static int chunk_next_page(Chunk *c, BzErr *err) {
             len = ulen - lv;
         }
         c->pos += body_n;
+        PQ_STAT(pages_read, 1);
         c->legacy_pos = 0;
         c->vals = p;
         c->vals_len = len;
@@ -1016,6 +1041,7 @@ static int chunk_skip_pages(Chunk *c, int64_t rows, int64_t *skipped, BzErr *err
             return BZ_OK;
         }
         c->pos += (uint64_t)h.compressed_size;
+        PQ_STAT(pages_skipped, 1);
         rows -= h.num_values;
         c->values_left -= h.num_values;
         *skipped += h.num_values;
@@ -1081,11 +1107,28 @@ static void civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d) {
     *y = yy + (*m <= 2);
 }
 
+/* Write v as exactly `w` zero-padded digits (v >= 0). */
+static void put_digits(char *p, int64_t v, int w) {
+    while (w-- > 0) {
+        p[w] = (char)('0' + v % 10);
+        v /= 10;
+    }
+}
+
+/* 'YYYY-MM-DD' without printf (hot: every DATE value of a scan). */
 static int fmt_date(char *buf, int64_t days) {
     int64_t y;
     unsigned m, d;
     civil_from_days(days, &y, &m, &d);
-    if (y >= 0 && y <= 9999) return sprintf(buf, "%04lld-%02u-%02u", (long long)y, m, d);
+    if (y >= 0 && y <= 9999) {
+        put_digits(buf, y, 4);
+        buf[4] = '-';
+        put_digits(buf + 5, m, 2);
+        buf[7] = '-';
+        put_digits(buf + 8, d, 2);
+        buf[10] = 0;
+        return 10;
+    }
     return sprintf(buf, "%lld-%02u-%02u", (long long)y, m, d);
 }
 
@@ -1100,10 +1143,22 @@ static int fmt_time(char *buf, int64_t v, int unit) {
         secs -= 1;
     }
     if (secs < 0) secs = 0;
-    n = sprintf(buf, "%02lld:%02lld:%02lld", (long long)(secs / 3600), (long long)(secs / 60 % 60),
-                (long long)(secs % 60));
+    if (secs / 3600 < 100) {
+        put_digits(buf, secs / 3600, 2);
+        buf[2] = ':';
+        put_digits(buf + 3, secs / 60 % 60, 2);
+        buf[5] = ':';
+        put_digits(buf + 6, secs % 60, 2);
+        buf[8] = 0;
+        n = 8;
+    } else {
+        n = sprintf(buf, "%02lld:%02lld:%02lld", (long long)(secs / 3600),
+                    (long long)(secs / 60 % 60), (long long)(secs % 60));
+    }
     if (frac) {
-        n += sprintf(buf + n, ".%0*lld", digits, (long long)frac);
+        buf[n++] = '.';
+        put_digits(buf + n, frac, digits);
+        n += digits;
         /* nanosecond values print only the digits they need: .123456 not .123456000 */
         while (digits > 3 && memcmp(buf + n - 3, "000", 3) == 0) {
             n -= 3;
@@ -1182,8 +1237,15 @@ static int fmt_decimal_i64(char *buf, int64_t v, int scale) {
     return fmt_decimal_bytes(buf, 64, be, 8, scale);
 }
 
+/* 10^-scale; scale is 0..76 (checked when the schema is built). */
 static double pow10_neg(int scale) {
-    return pow(10.0, -scale);
+    static double table[77];
+    static int ready;
+    if (!ready) { /* idempotent: racing threads write the same values */
+        for (int i = 0; i < 77; i++) table[i] = pow(10.0, -i);
+        ready = 1;
+    }
+    return table[scale];
 }
 
 /* Render one decoded value (from a cursor's value array) as an SQL value.
@@ -1411,6 +1473,8 @@ static int scan_open_rg(PqScan *s, int g, BzErr *err) {
         }
     }
     if (nr) {
+        for (i = 0; i < nr; i++) PQ_STAT(bytes_read, ranges[i].n);
+        PQ_STAT(reads, nr);
         rc = bz_readat_ranges(f->src, ranges, nr, err);
         if (rc) goto done;
         for (i = 0; i < f->n_leaves; i++)
@@ -1506,6 +1570,7 @@ static int scan_advance(PqScan *s, BzErr *err) {
         for (; g < m->n_row_groups; g++) {
             if (s->o.rg_skip && s->o.rg_skip[g]) {
                 s->rg_first_row += m->row_groups[g].num_rows;
+                PQ_STAT(row_groups_skipped, 1);
                 continue;
             }
             if (!s->o.n_filters && s->to_skip >= m->row_groups[g].num_rows) {
@@ -1527,6 +1592,7 @@ static int scan_advance(PqScan *s, BzErr *err) {
             s->row = s->to_skip;
             s->to_skip = 0;
         }
+        PQ_STAT(row_groups_read, 1);
         int rc = scan_open_rg(s, g, err);
         if (rc) return rc;
     }
@@ -1553,7 +1619,10 @@ int pq_scan_next(PqScan *s, BzErr *err) {
             if (rc) return rc;
             pass = pq_pred_eval(p, &v);
         }
-        if (!pass) continue;
+        if (!pass) {
+            PQ_STAT(rows_filtered, 1);
+            continue;
+        }
         if (s->to_skip > 0) {
             s->to_skip--;
             continue;

@@ -27,6 +27,8 @@
 #include "common/bz_readat.h"
 #include "pq_meta.h"
 
+#include <stddef.h>
+
 #define PQ_BATCH 2048
 /* Safety limits (Rationale: a hostile file must not make us allocate more
 ** than it justifies; real writers stay far below these). */
@@ -154,6 +156,25 @@ int64_t pq_scan_offset_left(const PqScan *s);
 /* Row number of the current row in the file (0-based). */
 int64_t pq_scan_rowid(const PqScan *s);
 void pq_scan_close(PqScan *s);
+
+/* ---- process-wide counters (for tests, benchmarks and EXPLAIN-like
+** inspection through the parquet_stats() SQL function) ---- */
+typedef struct PqStats {
+    uint64_t bytes_read;          /* bytes requested from sources (footers, chunks, blooms) */
+    uint64_t reads;               /* read calls (a batch of ranges counts once per range) */
+    uint64_t files_opened;        /* footers parsed */
+    uint64_t row_groups_read;
+    uint64_t row_groups_skipped;  /* pruned by statistics, bloom filters or the page index */
+    uint64_t pages_read;          /* data pages decompressed */
+    uint64_t pages_skipped;       /* data pages passed over without decompressing */
+    uint64_t rows_filtered;       /* rows evaluated in the scanner and rejected */
+} PqStats;
+void pq_stats_get(PqStats *out);
+/* Counters are updated through these (atomic). */
+void pq_stats_add(size_t field_offset, uint64_t n);
+#define PQ_STAT(field, n) pq_stats_add(offsetof(PqStats, field), (uint64_t)(n))
+/* Read through a source and count it. */
+int pq_read(BzReadAt *src, uint64_t off, size_t n, void *dst, BzErr *err);
 
 /* ---- value rendering (shared with statistics and parquet_metadata) ---- */
 /* Render one physical value of a leaf as an SQL value; text goes into buf
