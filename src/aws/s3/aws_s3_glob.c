@@ -184,7 +184,7 @@ int aws_s3_glob(AwsS3 *s3, const char *url, AwsS3ListCb cb, void *ctx, BzErr *er
 done:
     if (rc == BZ_OK && all.rc) rc = bz_err(err, BZ_NOMEM, "out of memory");
     if (rc == BZ_OK) {
-        qsort(all.a, all.n, sizeof *all.a, obj_cmp);
+        if (all.n) qsort(all.a, all.n, sizeof *all.a, obj_cmp);
         for (i = 0; i < all.n; i++)
             if (cb(ctx, &all.a[i])) break;
     }
