@@ -125,10 +125,14 @@ typedef struct RedisVtab {
     int *aType;
     int64_t maxlen, claim_idle_ms;
     int bGroupReady;
+    int bPelClean;        /* our pending list holds nothing but this transaction's reads */
+    uint64_t lastClaimMs; /* when an XAUTOCLAIM scan last completed */
     /* transaction */
     int bInTxn, bEnlisting, nOpenConsumers;
     BzBuf ops; /* buffered writes, RESP */
     int nOps;
+    BzBuf push; /* arguments of the RPUSH / XADD script being built (RESP bulk strings) */
+    int nPush, nPushEntries;
     int nSvpt;
     struct {
         size_t nOpsBytes;
@@ -222,18 +226,27 @@ static const char LUA_BEGIN[] =
 
 /* ARGV: n, consumer, token. Returns the messages taken (array), or -1. */
 static const char LUA_TAKE[] =
-    LUA_MINE "local out = {} "
-             "for i = 1, tonumber(ARGV[1]) do "
-             "  local x = redis.call('LMOVE', KEYS[1], KEYS[2], 'LEFT', 'RIGHT') "
-             "  if not x then break end "
-             "  out[i] = x "
+    LUA_MINE "local out = redis.call('LRANGE', KEYS[1], 0, tonumber(ARGV[1]) - 1) "
+             "if #out > 0 then "
+             "  redis.call('LTRIM', KEYS[1], #out, -1) "
+             "  for i = 1, #out, 1000 do "
+             "    redis.call('RPUSH', KEYS[2], unpack(out, i, math.min(i + 999, #out))) "
+             "  end "
              "end " LUA_NOW "redis.call('HSET', KEYS[3], ARGV[2], now .. ' ' .. ARGV[3]) "
              "return out";
 
-/* ARGV: n, consumer, token. Moves the last n of the processing list back to the head. */
+/* ARGV: n, consumer, token. Moves the last n of the processing list back to
+** the head of the queue, keeping their order. */
 static const char LUA_GIVEBACK[] =
-    LUA_MINE "for i = 1, tonumber(ARGV[1]) do "
-             "  if not redis.call('LMOVE', KEYS[2], KEYS[1], 'RIGHT', 'LEFT') then break end "
+    LUA_MINE "local n = tonumber(ARGV[1]) "
+             "local v = redis.call('LRANGE', KEYS[2], -n, -1) "
+             "if #v > 0 then "
+             "  redis.call('LTRIM', KEYS[2], 0, -#v - 1) "
+             "  for i = #v, 1, -1000 do "
+             "    local chunk = {} "
+             "    for j = i, math.max(1, i - 999), -1 do chunk[#chunk + 1] = v[j] end "
+             "    redis.call('LPUSH', KEYS[1], unpack(chunk)) "
+             "  end "
              "end return 1";
 
 /* ARGV: n, consumer, token. Acknowledges (drops) the first n of the processing list. */
@@ -290,12 +303,15 @@ static int list_begin(RedisVtab *p, BzErr *err) {
 
 /* ---- Buffered writes ------------------------------------------------------ */
 
+static void push_flush(RedisVtab *p);
+
 /* Send the buffered writes as MULTI ... EXEC. All replies are read even after
 ** an error so the connection stays in step. */
 static int ops_flush(RedisVtab *p, BzErr *err) {
     int rc, i, rcFirst = BZ_OK;
     RqReply *r = NULL;
     BzErr e2 = {0};
+    push_flush(p);
     if (p->nOps == 0) return BZ_OK;
     if (p->ops.rc) {
         rc = bz_err(err, p->ops.rc, "transaction too large to buffer");
@@ -336,14 +352,72 @@ static int ops_flush(RedisVtab *p, BzErr *err) {
 done:
     bz_buf_reset(&p->ops);
     if (p->ops.cap > (1u << 20)) bz_buf_free(&p->ops); /* keep memory flat */
+    if (p->push.cap > (1u << 20)) bz_buf_free(&p->push);
     p->nOps = 0;
     return rc;
 }
 
+/* Append one RESP bulk string (no printf: this runs once per inserted value). */
 static void resp_bulk(BzBuf *b, const char *z, size_t n) {
-    bz_buf_printf(b, "$%zu\r\n", n);
-    bz_buf_append(b, z, n);
-    bz_buf_append(b, "\r\n", 2);
+    char head[32], digits[24];
+    int k = 0, d = 0;
+    size_t v = n;
+    do
+        digits[d++] = (char)('0' + v % 10), v /= 10;
+    while (v);
+    head[k++] = '$';
+    while (d)
+        head[k++] = digits[--d];
+    head[k++] = '\r';
+    head[k++] = '\n';
+    if (bz_buf_reserve(b, (size_t)k + n + 2)) return;
+    memcpy(b->data + b->n, head, (size_t)k);
+    memcpy(b->data + b->n + k, z, n);
+    memcpy(b->data + b->n + k + n, "\r\n", 2);
+    b->n += (size_t)k + n + 2;
+    b->data[b->n] = 0;
+}
+
+/* XADD a batch of entries. KEYS[1] = stream; ARGV[1] = maxlen (0 = none), then
+** per entry: id, 2k, k field/value pairs. */
+static const char LUA_XADD[] =
+    "local ml, i, n = ARGV[1], 2, #ARGV "
+    "while i <= n do "
+    "  local k = tonumber(ARGV[i + 1]) "
+    "  if ml ~= '0' then "
+    "    redis.call('XADD', KEYS[1], 'MAXLEN', '~', ml, ARGV[i], unpack(ARGV, i + 2, i + 1 + k)) "
+    "  else "
+    "    redis.call('XADD', KEYS[1], ARGV[i], unpack(ARGV, i + 2, i + 1 + k)) "
+    "  end "
+    "  i = i + 2 + k "
+    "end return 1";
+
+/* Turn the values collected for RPUSH (lists) or XADD (streams) into one
+** command in ops.
+** Rationale: one RPUSH of up to 1000 values, or one script adding up to 1000
+** entries, instead of 1000 commands makes the MULTI ... EXEC several times
+** cheaper for Redis to queue and run. */
+static void push_flush(RedisVtab *p) {
+    if (p->nPush == 0) return;
+    if (p->eKind == RV_LIST) {
+        bz_buf_printf(&p->ops, "*%d\r\n", 2 + p->nPush);
+        resp_bulk(&p->ops, "RPUSH", 5);
+        resp_bulk(&p->ops, p->zKey, strlen(p->zKey));
+    } else {
+        char zMax[24];
+        snprintf(zMax, sizeof zMax, "%lld", (long long)p->maxlen);
+        bz_buf_printf(&p->ops, "*%d\r\n", 5 + p->nPush);
+        resp_bulk(&p->ops, "EVAL", 4);
+        resp_bulk(&p->ops, LUA_XADD, strlen(LUA_XADD));
+        resp_bulk(&p->ops, "1", 1);
+        resp_bulk(&p->ops, p->zKey, strlen(p->zKey));
+        resp_bulk(&p->ops, zMax, strlen(zMax));
+    }
+    bz_buf_append(&p->ops, p->push.data, p->push.n);
+    if (p->push.rc) p->ops.rc = p->push.rc;
+    p->nOps++;
+    p->nPush = p->nPushEntries = 0;
+    bz_buf_reset(&p->push);
 }
 
 /* ---- Argument parsing ---------------------------------------------------- */
@@ -506,6 +580,7 @@ static void vt_free(RedisVtab *p) {
     bz_free(p->azField);
     bz_free(p->aType);
     bz_buf_free(&p->ops);
+    bz_buf_free(&p->push);
     rq_idset_free(&p->acks);
     sqlite3_free(p->base.zErrMsg);
     bz_free(p);
@@ -542,6 +617,7 @@ static int redisConnectAny(sqlite3 *db, void *pAux, int argc, const char *const 
     p->copts.timeout_ms = 5000;
     p->copts.reconnect_ms = 5000;
     bz_buf_init(&p->ops, 0);
+    bz_buf_init(&p->push, 0);
     for (i = 3; i < argc; i++) {
         char *zK = NULL, *zV = NULL;
         size_t o;
@@ -848,6 +924,8 @@ static int redisClose(sqlite3_vtab_cursor *pCur) {
             p->bListDirty = 1; /* their place is uncertain: no more taking in this transaction */
     } else if (p->eKind == RV_STREAM && p->zGroup && c->phase) {
         p->nOpenConsumers--;
+        if (!c->bEof && c->nRow - c->iRow > (size_t)(c->bMarked ? 1 : 0))
+            p->bPelClean = 0; /* fetched ahead: they stay pending for the next read */
     }
     if (c->bStmtAck) stmt_ack(p, &err);
     cur_page_free(c);
@@ -867,6 +945,8 @@ static void txn_reset(RedisVtab *p) {
     rq_idset_clear(&p->acks);
     bz_buf_reset(&p->ops);
     p->nOps = 0;
+    bz_buf_reset(&p->push);
+    p->nPush = p->nPushEntries = 0;
 }
 
 /* XACK the delivered stream entries in pipelined chunks; errors leave them
@@ -878,7 +958,6 @@ static int stream_ack(RedisVtab *p, BzErr *err) {
         size_t k = BZ_MIN(n - i, (size_t)1000), j;
         const char **argv = bz_malloc(sizeof(char *) * (k + 3));
         char *ids = bz_malloc(k * 42);
-        RqReply *r = NULL;
         if (!argv || !ids) {
             bz_free(argv);
             bz_free(ids);
@@ -891,8 +970,8 @@ static int stream_ack(RedisVtab *p, BzErr *err) {
             rq_id_format(p->acks.aId[i + j], ids + j * 42);
             argv[3 + j] = ids + j * 42;
         }
-        rc = vt_cmd(p, (int)(k + 3), argv, NULL, &r, err);
-        rq_reply_free(r);
+        rc = vt_conn(p, err);
+        if (rc == BZ_OK) rc = rq_conn_send_noreply(p->pConn, (int)(k + 3), argv, NULL, err);
         bz_free(argv);
         bz_free(ids);
         i += k;
@@ -910,6 +989,7 @@ static int consume_commit(RedisVtab *p, BzErr *err) {
         if (rc < 0) rc = BZ_OK; /* recovered by another consumer: they are delivered again */
     } else if (p->eKind == RV_STREAM && p->zGroup) {
         rc = stream_ack(p, err);
+        if (rc) p->bPelClean = 0;
         rq_idset_clear(&p->acks);
     }
     return rc;
@@ -954,7 +1034,8 @@ static void consume_rewind(RedisVtab *p, int64_t nDelivered) {
             p->bListDirty = nDelivered > 0;
         p->nListDelivered = nDelivered;
     } else if (p->eKind == RV_STREAM && p->zGroup) {
-        rq_idset_truncate(&p->acks, (size_t)nDelivered); /* the rest stays pending */
+        if ((size_t)nDelivered < p->acks.nId) p->bPelClean = 0; /* the rest stays pending */
+        rq_idset_truncate(&p->acks, (size_t)nDelivered);
     }
 }
 
@@ -973,6 +1054,7 @@ static int redisSavepoint(sqlite3_vtab *pVtab, int iSvpt) {
     RedisVtab *p = (RedisVtab *)pVtab;
     if (iSvpt < 0 || iSvpt >= MAX_SAVEPOINTS)
         return set_err(p, BZ_LIMIT, "redis: more than %d nested savepoints", MAX_SAVEPOINTS);
+    push_flush(p);
     while (p->nSvpt <= iSvpt) {
         p->aSvpt[p->nSvpt].nOpsBytes = p->ops.n;
         p->aSvpt[p->nSvpt].nOps = p->nOps;
@@ -995,6 +1077,8 @@ static int redisRelease(sqlite3_vtab *pVtab, int iSvpt) {
 static int redisRollbackTo(sqlite3_vtab *pVtab, int iSvpt) {
     RedisVtab *p = (RedisVtab *)pVtab;
     if (iSvpt < 0 || iSvpt >= p->nSvpt) return SQLITE_OK;
+    bz_buf_reset(&p->push); /* collected after the savepoint */
+    p->nPush = p->nPushEntries = 0;
     if (!p->ops.rc) {
         p->ops.n = p->aSvpt[iSvpt].nOpsBytes;
         p->nOps = p->aSvpt[iSvpt].nOps;
@@ -1192,6 +1276,14 @@ static int entry_skippable(RedisVtab *p, const RqReply *pEntry) {
     return 0;
 }
 
+/* Is an XAUTOCLAIM scan due? Entries cannot become claimable faster than
+** claim_idle_ms, so scanning more than twice per claim_idle_ms only costs
+** round trips (Rationale: this halves the round trips of a batch drain). */
+static int claim_due(RedisVtab *p) {
+    return p->claim_idle_ms > 0 &&
+           (p->lastClaimMs == 0 || bz_now_ms() - p->lastClaimMs >= (uint64_t)p->claim_idle_ms / 2);
+}
+
 /* Next page of a consuming stream cursor, walking the phases:
 ** 1 = own pending, 2 = XAUTOCLAIM, 3 = new entries, 4 = done. */
 static int stream_group_page(RedisCursor *c, RedisVtab *p, BzErr *err) {
@@ -1205,6 +1297,11 @@ static int stream_group_page(RedisCursor *c, RedisVtab *p, BzErr *err) {
             return BZ_OK;
         }
         snprintf(zN, sizeof zN, "%lld", (long long)n);
+        if (c->phase == 1 && p->bPelClean && !rq_conn_broken(p->pConn) &&
+            strcmp(c->zPendId, "0") == 0) {
+            c->phase = claim_due(p) ? 2 : 3; /* nothing of ours is pending: skip a round trip */
+            continue;
+        }
         if (c->phase == 1) {
             rc = vt_cmd(p, 9,
                         (const char *[]){"XREADGROUP", "GROUP", p->zGroup, p->zConsumer, "COUNT",
@@ -1214,7 +1311,8 @@ static int stream_group_page(RedisCursor *c, RedisVtab *p, BzErr *err) {
             c->pRows = rq_reply_at(rq_reply_at(c->pPage, 0), 1);
             c->nRow = rq_reply_len(c->pRows);
             if (c->nRow == 0) {
-                c->phase = p->claim_idle_ms > 0 ? 2 : 3;
+                p->bPelClean = 1;
+                c->phase = claim_due(p) ? 2 : 3;
                 continue;
             }
             {
@@ -1235,7 +1333,10 @@ static int stream_group_page(RedisCursor *c, RedisVtab *p, BzErr *err) {
             z = rq_reply_str(rq_reply_at(c->pPage, 0), &len);
             if (!z || len > 44) return bz_err(err, BZ_CORRUPT, "unexpected XAUTOCLAIM reply");
             snprintf(c->zClaimCursor, sizeof c->zClaimCursor, "%.*s", (int)len, z);
-            if (strcmp(c->zClaimCursor, "0-0") == 0) c->phase = 3;
+            if (strcmp(c->zClaimCursor, "0-0") == 0) {
+                c->phase = 3;
+                p->lastClaimMs = bz_now_ms();
+            }
             c->pRows = rq_reply_at(c->pPage, 1);
             c->nRow = rq_reply_len(c->pRows);
             if (c->nRow == 0) continue;
@@ -1426,6 +1527,9 @@ static int redisFilter(sqlite3_vtab_cursor *pCur, int idxNum, const char *idxStr
             int64_t nBack = c->nFetched - c->nReturned;
             if (p->eKind == RV_LIST && nBack > 0 && list_script_n(p, LUA_GIVEBACK, nBack, &err))
                 p->bListDirty = 1;
+            if (p->eKind == RV_STREAM && !c->bEof &&
+                c->nRow - c->iRow > (size_t)(c->bMarked ? 1 : 0))
+                p->bPelClean = 0;
             p->nOpenConsumers--;
             c->phase = 0;
         }
@@ -1598,7 +1702,8 @@ static int redisUpdate(sqlite3_vtab *pVtab, int argc, sqlite3_value **argv, sqli
     (void)pRowid;
     if (argc > 1 && sqlite3_value_type(argv[0]) != SQLITE_NULL)
         return set_err(p, BZ_UNSUPPORTED, "%s(key='%s'): UPDATE is not supported", zKind, p->zKey);
-    if (argc == 1) { /* DELETE: argv[0] is the primary key (value or id) */
+    if (argc == 1) {   /* DELETE: argv[0] is the primary key (value or id) */
+        push_flush(p); /* keep the order of writes */
         value_bytes(argv[0], &z, &n);
         if (p->eKind == RV_LIST)
             rq_resp_cmd(&p->ops, 4, (const char *[]){"LREM", p->zKey, "0", z},
@@ -1620,15 +1725,13 @@ static int redisUpdate(sqlite3_vtab *pVtab, int argc, sqlite3_value **argv, sqli
             return set_err(p, BZ_LIMIT,
                            "redis_list(key='%s'): message of %zu bytes exceeds max_bytes=%lld",
                            p->zKey, n, (long long)p->max_bytes);
-        rq_resp_cmd(&p->ops, 3, (const char *[]){"RPUSH", p->zKey, z},
-                    (const size_t[]){5, strlen(p->zKey), n});
-        p->nOps++;
+        resp_bulk(&p->push, z, n);
+        if (++p->nPush >= 1000) push_flush(p);
     } else {
         BzBuf fields;
         FieldAcc acc;
-        char zMax[24];
-        int nHead = 0, i;
-        const char *azHead[6];
+        char zCount[24];
+        int i;
         bz_buf_init(&fields, 0);
         acc.b = &fields;
         acc.n = 0;
@@ -1660,24 +1763,18 @@ static int redisUpdate(sqlite3_vtab *pVtab, int argc, sqlite3_value **argv, sqli
                            "redis_stream(key='%s'): an entry needs at least one non-NULL field",
                            p->zKey);
         }
-        azHead[nHead++] = "XADD";
-        azHead[nHead++] = p->zKey;
-        if (p->maxlen > 0) {
-            snprintf(zMax, sizeof zMax, "%lld", (long long)p->maxlen);
-            azHead[nHead++] = "MAXLEN";
-            azHead[nHead++] = "~";
-            azHead[nHead++] = zMax;
-        }
         z = sqlite3_value_type(argv[2]) == SQLITE_NULL ? "*"
                                                        : (const char *)sqlite3_value_text(argv[2]);
-        azHead[nHead++] = z ? z : "*";
-        bz_buf_printf(&p->ops, "*%d\r\n", nHead + acc.n);
-        for (i = 0; i < nHead; i++)
-            resp_bulk(&p->ops, azHead[i], strlen(azHead[i]));
-        bz_buf_append(&p->ops, fields.data ? fields.data : "", fields.n);
-        if (fields.rc) p->ops.rc = fields.rc;
+        if (!z) z = "*";
+        snprintf(zCount, sizeof zCount, "%d", acc.n);
+        resp_bulk(&p->push, z, strlen(z));
+        resp_bulk(&p->push, zCount, strlen(zCount));
+        bz_buf_append(&p->push, fields.data ? fields.data : "", fields.n);
+        if (fields.rc) p->push.rc = fields.rc;
         bz_buf_free(&fields);
-        p->nOps++;
+        p->nPush += 2 + acc.n;
+        if (++p->nPushEntries >= 1000) push_flush(p);
+        if (p->push.rc) p->ops.rc = p->push.rc;
     }
     if (p->ops.rc)
         return set_err(p, p->ops.rc, "%s(key='%s'): transaction too large to buffer", zKind,

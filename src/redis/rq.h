@@ -97,6 +97,10 @@ int rq_conn_append_raw(RqConn *c, const char *z, size_t n, int nCmd, BzErr *err)
 int rq_conn_append(RqConn *c, int argc, const char **argv, const size_t *argvlen, BzErr *err);
 /* Next reply of the pipeline; same ownership and errors as rq_conn_command. */
 int rq_conn_get_reply(RqConn *c, RqReply **ppReply, BzErr *err);
+/* Send a command now without waiting for its reply, which is read and
+** discarded before the next reply (used for acknowledgements: saves a round
+** trip per batch). Errors in that reply are ignored. */
+int rq_conn_send_noreply(RqConn *c, int argc, const char **argv, const size_t *argvlen, BzErr *err);
 /* 1 when the connection is known to be broken (the next command reconnects). */
 int rq_conn_broken(const RqConn *c);
 /* Set the read timeout for the next replies (ms; 0 restores timeout_ms). */

@@ -32,7 +32,8 @@ struct RqConn {
     RqOptions opts;
     redisContext *ctx; /* NULL or broken until reconnected */
     int bBroken;
-    int nPending; /* replies still to read in the current pipeline */
+    int nPending;  /* replies still to read in the current pipeline */
+    int nDeferred; /* of those, replies of rq_conn_send_noreply to discard first */
 };
 
 /* ---- Replies ------------------------------------------------------------ */
@@ -113,7 +114,7 @@ static int ctx_error(RqConn *c, const char *zWhat, BzErr *err) {
         z = "connection closed by server";
     }
     c->bBroken = 1;
-    c->nPending = 0;
+    c->nPending = c->nDeferred = 0;
     return bz_err(err, code, "%s: %s: %s", c->url.zRedacted, zWhat, z);
 }
 
@@ -135,7 +136,7 @@ static int setup_cmd(RqConn *c, int argc, const char **argv, int code_on_error, 
 static int connect_once(RqConn *c, BzErr *err) {
     if (c->ctx) redisFree(c->ctx);
     c->ctx = redisConnectWithTimeout(c->url.zHost, c->url.port, ms_tv(c->opts.connect_timeout_ms));
-    c->nPending = 0;
+    c->nPending = c->nDeferred = 0;
     if (!c->ctx || c->ctx->err) return ctx_error(c, "connect", err);
     if (redisSetTimeout(c->ctx, ms_tv(c->opts.timeout_ms)) != REDIS_OK)
         return ctx_error(c, "set timeout", err);
@@ -241,10 +242,27 @@ int rq_conn_append(RqConn *c, int argc, const char **argv, const size_t *argvlen
     return BZ_OK;
 }
 
+int rq_conn_send_noreply(RqConn *c, int argc, const char **argv, const size_t *argvlen,
+                         BzErr *err) {
+    int done = 0, rc = rq_conn_append(c, argc, argv, argvlen, err);
+    if (rc) return rc;
+    while (!done)
+        if (redisBufferWrite(c->ctx, &done) != REDIS_OK) return ctx_error(c, argv[0], err);
+    c->nDeferred++;
+    return BZ_OK;
+}
+
 int rq_conn_get_reply(RqConn *c, RqReply **ppReply, BzErr *err) {
     void *r = NULL;
     *ppReply = NULL;
     if (c->bBroken || !c->ctx) return bz_err(err, BZ_IO, "%s: connection lost", c->url.zRedacted);
+    while (c->nDeferred > 0) {
+        if (redisGetReply(c->ctx, &r) != REDIS_OK || !r) return ctx_error(c, "read reply", err);
+        freeReplyObject(r);
+        r = NULL;
+        c->nDeferred--;
+        if (c->nPending > 0) c->nPending--;
+    }
     if (redisGetReply(c->ctx, &r) != REDIS_OK || !r) return ctx_error(c, "read reply", err);
     if (c->nPending > 0) c->nPending--;
     *ppReply = r;
