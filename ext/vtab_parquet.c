@@ -93,6 +93,8 @@ typedef struct PqCursor {
     uint8_t *preds_exact; /* evaluated by the scanner (omitted by SQLite) */
     int n_preds;
     PqPred *filters;      /* exact predicates mapped to the current file's fields */
+    PqPred *prune;        /* every predicate mapped to the current file's fields */
+    int n_prune;
     PqValue *in_vals;  /* storage for IN lists */
     char **owned;      /* copies of text/blob constraint values */
     int n_owned;
@@ -550,6 +552,9 @@ static void cursor_close_file(PqCursor *c) {
     c->rg_skip = NULL;
     bz_free(c->filters);
     c->filters = NULL;
+    bz_free(c->prune);
+    c->prune = NULL;
+    c->n_prune = 0;
     if (c->hive_vals) {
         for (int i = 0; i < t->n_hive; i++) bz_free(c->hive_vals[i]);
         bz_free(c->hive_vals);
@@ -758,7 +763,8 @@ static int cursor_next_file(PqCursor *c) {
                 c->rg_skip[g] = nf && !pq_rowgroup_may_match(pf, g, fp, nf, 1);
                 any |= !c->rg_skip[g];
             }
-            bz_free(fp);
+            c->prune = fp; /* the scanner uses them again with the page index */
+            c->n_prune = nf;
         } else {
             any = pf->meta->n_row_groups > 0;
         }
@@ -790,6 +796,8 @@ static int cursor_next_file(PqCursor *c) {
         so.offset = c->offset;
         so.filters = c->filters;
         so.n_filters = nf;
+        so.prune = t->pushdown ? c->prune : NULL;
+        so.n_prune = t->pushdown ? c->n_prune : 0;
         rc = pq_scan_open(pf, &so, &c->scan, &err);
         if (rc) goto fail;
         return SQLITE_OK;

@@ -83,6 +83,33 @@ static int deprecated_ok(const PqLeaf *l) {
     }
 }
 
+/* Are a leaf's min/max in column order (ColumnIndex, fields 5/6) usable? */
+static int orderable(const PqFile *f, int leaf) {
+    const PqLeaf *l = &f->leaves[leaf];
+    if (l->kind == PK_INT96 || l->kind == PK_INTERVAL || l->kind == PK_NESTED) return 0;
+    return !f->meta->column_orders ||
+           (leaf < f->meta->n_column_orders && f->meta->column_orders[leaf] == 1);
+}
+
+int pq_page_may_match(const PqFile *f, int leaf, const PqColumnIndex *ci, int page, int64_t rows,
+                      const PqPred *p) {
+    const PqLeaf *l = &f->leaves[leaf];
+    PqValue mn, mx;
+    char bmin[256], bmax[256];
+    int have = 0;
+    int64_t nulls = ci->null_counts ? ci->null_counts[page] : -1;
+    if (ci->null_pages[page]) {
+        nulls = rows;
+    } else if (orderable(f, leaf) &&
+               pq_render_plain(f, l, ci->min_values[page].p, ci->min_values[page].n, bmin, &mn) == BZ_OK &&
+               pq_render_plain(f, l, ci->max_values[page].p, ci->max_values[page].n, bmax, &mx) == BZ_OK &&
+               mn.type != PV_NULL && mx.type != PV_NULL && !(mn.type == PV_REAL && isnan(mn.d)) &&
+               !(mx.type == PV_REAL && isnan(mx.d)) && pq_value_cmp(&mn, &mx) <= 0) {
+        have = 1;
+    }
+    return pq_stats_may_match(p, l->kind, have, &mn, &mx, nulls, rows);
+}
+
 int pq_chunk_minmax(const PqFile *f, int rg, int leaf, PqValue *mn, PqValue *mx, char *bmin,
                     char *bmax) {
     const PqLeaf *l = &f->leaves[leaf];
@@ -183,55 +210,37 @@ static int bloom_may_contain(PqFile *f, int rg, int leaf, const PqValue *vals, i
     return found;
 }
 
-static int pred_may_match(PqFile *f, int rg, const PqPred *p, int use_bloom) {
-    const PqField *fd = &f->fields[p->field];
-    const PqColumnChunk *cc;
-    const PqColumnMeta *m;
-    PqValue mn, mx;
-    char bmin[256], bmax[256];
-    int leaf, have;
-    if (fd->kind == PK_NESTED) return 1;
-    leaf = fd->first_leaf;
-    cc = &f->meta->row_groups[rg].columns[leaf];
-    m = &cc->meta;
-    int64_t nulls = m->has_stats ? m->stats.null_count : -1;
-    int64_t rows = f->meta->row_groups[rg].num_rows;
+int pq_stats_may_match(const PqPred *p, int kind, int have, const PqValue *mn, const PqValue *mx,
+                       int64_t nulls, int64_t rows) {
     /* SQLite stores NaN as NULL, so a float column's NaNs satisfy IS NULL:
     ** a null count of 0 proves nothing there. */
     if (p->op == PQ_OP_ISNULL)
-        return !(nulls == 0 && fd->kind != PK_FLOAT && fd->kind != PK_DOUBLE && fd->kind != PK_FLOAT16);
+        return !(nulls == 0 && kind != PK_FLOAT && kind != PK_DOUBLE && kind != PK_FLOAT16);
     if (p->op == PQ_OP_NOTNULL) return !(nulls >= 0 && nulls == rows);
-    /* every other operator is false on NULL: an all-null group has no match */
+    /* every other operator is false on NULL: an all-null range has no match */
     if (nulls >= 0 && nulls == rows && rows > 0) return 0;
-    have = pq_chunk_minmax(f, rg, leaf, &mn, &mx, bmin, bmax);
     switch (p->op) {
     case PQ_OP_EQ:
         if (p->val.type == PV_NULL) return 0;
-        if (have && (pq_value_cmp(&p->val, &mn) < 0 || pq_value_cmp(&p->val, &mx) > 0)) return 0;
-        if (use_bloom && !bloom_may_contain(f, rg, leaf, &p->val, 1)) return 0;
-        return 1;
-    case PQ_OP_IN: {
-        int any = 0;
-        for (int i = 0; i < p->n_in && !any; i++) {
+        return !have || (pq_value_cmp(&p->val, mn) >= 0 && pq_value_cmp(&p->val, mx) <= 0);
+    case PQ_OP_IN:
+        for (int i = 0; i < p->n_in; i++) {
             if (p->in[i].type == PV_NULL) continue;
-            if (!have || (pq_value_cmp(&p->in[i], &mn) >= 0 && pq_value_cmp(&p->in[i], &mx) <= 0)) any = 1;
+            if (!have || (pq_value_cmp(&p->in[i], mn) >= 0 && pq_value_cmp(&p->in[i], mx) <= 0)) return 1;
         }
-        if (!any) return 0;
-        if (use_bloom && !bloom_may_contain(f, rg, leaf, p->in, p->n_in)) return 0;
-        return 1;
-    }
-    case PQ_OP_LT: return p->val.type == PV_NULL ? 0 : !have || pq_value_cmp(&mn, &p->val) < 0;
-    case PQ_OP_LE: return p->val.type == PV_NULL ? 0 : !have || pq_value_cmp(&mn, &p->val) <= 0;
-    case PQ_OP_GT: return p->val.type == PV_NULL ? 0 : !have || pq_value_cmp(&mx, &p->val) > 0;
-    case PQ_OP_GE: return p->val.type == PV_NULL ? 0 : !have || pq_value_cmp(&mx, &p->val) >= 0;
+        return 0;
+    case PQ_OP_LT: return p->val.type == PV_NULL ? 0 : !have || pq_value_cmp(mn, &p->val) < 0;
+    case PQ_OP_LE: return p->val.type == PV_NULL ? 0 : !have || pq_value_cmp(mn, &p->val) <= 0;
+    case PQ_OP_GT: return p->val.type == PV_NULL ? 0 : !have || pq_value_cmp(mx, &p->val) > 0;
+    case PQ_OP_GE: return p->val.type == PV_NULL ? 0 : !have || pq_value_cmp(mx, &p->val) >= 0;
     case PQ_OP_NE:
         if (p->val.type == PV_NULL) return 0;
-        return !have || !(pq_value_cmp(&mn, &p->val) == 0 && pq_value_cmp(&mx, &p->val) == 0);
+        return !have || !(pq_value_cmp(mn, &p->val) == 0 && pq_value_cmp(mx, &p->val) == 0);
     case PQ_OP_PREFIX: {
         /* text values with the prefix lie in [prefix, prefix + 0xFF...) */
-        if (!have || mn.type != PV_TEXT || mx.type != PV_TEXT) return 1;
+        if (!have || mn->type != PV_TEXT || mx->type != PV_TEXT) return 1;
         size_t k = p->val.n;
-        PqValue mxp = mx, mnp = mn;
+        PqValue mxp = *mx, mnp = *mn;
         if (mxp.n > k) mxp.n = k;
         if (mnp.n > k) mnp.n = k;
         /* max truncated to k bytes must be >= prefix, min truncated must be <= prefix */
@@ -240,6 +249,24 @@ static int pred_may_match(PqFile *f, int rg, const PqPred *p, int use_bloom) {
         return 1;
     }
     }
+    return 1;
+}
+
+static int pred_may_match(PqFile *f, int rg, const PqPred *p, int use_bloom) {
+    const PqField *fd = &f->fields[p->field];
+    const PqColumnMeta *m;
+    PqValue mn, mx;
+    char bmin[256], bmax[256];
+    int leaf, have;
+    if (fd->kind == PK_NESTED) return 1;
+    leaf = fd->first_leaf;
+    m = &f->meta->row_groups[rg].columns[leaf].meta;
+    have = pq_chunk_minmax(f, rg, leaf, &mn, &mx, bmin, bmax);
+    if (!pq_stats_may_match(p, fd->kind, have, &mn, &mx, m->has_stats ? m->stats.null_count : -1,
+                            f->meta->row_groups[rg].num_rows))
+        return 0;
+    if (use_bloom && p->op == PQ_OP_EQ && !bloom_may_contain(f, rg, leaf, &p->val, 1)) return 0;
+    if (use_bloom && p->op == PQ_OP_IN && !bloom_may_contain(f, rg, leaf, p->in, p->n_in)) return 0;
     return 1;
 }
 

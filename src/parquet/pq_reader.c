@@ -24,6 +24,7 @@
 
 #include "codec/bz_codec.h"
 #include "pq_encoding.h"
+#include "pq_prune.h"
 
 /* ======================================================================
 ** Small helpers
@@ -449,6 +450,8 @@ typedef struct Chunk {
     int64_t bss_total, bss_pos;
     uint8_t *scratch;         /* FLBA BSS values, dictionary indices */
     size_t scratch_cap;
+    PqOffsetIndex *oi;        /* page locations, when the file has a page index (owned) */
+    int cur_page;             /* oi index of the page loaded last (-1 none) */
 } Chunk;
 
 static int chunk_err(Chunk *c, BzErr *err, int code, const char *fmt, ...)
@@ -488,6 +491,7 @@ static void chunk_close(Chunk *c) {
     bz_free(c->dict);
     bz_free(c->page);
     bz_free(c->scratch);
+    pq_offset_index_free(c->oi);
     memset(c, 0, sizeof *c);
 }
 
@@ -537,6 +541,7 @@ static int chunk_init(Chunk *c, PqFile *f, int rg, int leaf, BzErr *err) {
         return chunk_err(c, err, BZ_CORRUPT, "column chunk type %s differs from schema type %s",
                          pq_type_name(c->cc->meta.type), pq_type_name(c->leaf->type));
     c->values_left = c->cc->meta.num_values;
+    c->cur_page = -1;
     c->buf = bz_malloc(c->len ? c->len : 1);
     if (!c->buf) return chunk_err(c, err, BZ_NOMEM, "out of memory for %llu bytes",
                                   (unsigned long long)c->len);
@@ -738,8 +743,14 @@ static int chunk_next_page(Chunk *c, BzErr *err) {
     int rc;
     const PqLeaf *l = c->leaf;
     for (;;) {
+        uint64_t hdr_at = c->start + c->pos;
         rc = chunk_page_header(c, &h, err);
         if (rc) return rc;
+        if (c->oi && (h.type == PQ_PAGE_DATA || h.type == PQ_PAGE_DATA_V2)) {
+            int k = c->cur_page + 1;
+            while (k < c->oi->n_pages && (uint64_t)c->oi->pages[k].offset < hdr_at) k++;
+            if (k < c->oi->n_pages && (uint64_t)c->oi->pages[k].offset == hdr_at) c->cur_page = k;
+        }
         const uint8_t *body = c->buf + c->pos;
         size_t body_n = (size_t)h.compressed_size;
         if (h.type == PQ_PAGE_DICTIONARY) {
@@ -1047,6 +1058,82 @@ static int chunk_skip_pages(Chunk *c, int64_t rows, int64_t *skipped, BzErr *err
         *skipped += h.num_values;
     }
     return BZ_OK;
+}
+
+/* Flat column with an offset index, positioned (no page loaded or current
+** page exhausted) at row `from`: jump straight to the page holding row
+** `target` without reading the pages between; the dictionary page, if any,
+** is read first. *skipped = rows jumped over (0: no jump possible). */
+static int chunk_seek(Chunk *c, int64_t from, int64_t target, int64_t *skipped, BzErr *err) {
+    const PqOffsetIndex *oi = c->oi;
+    int p, next, rc;
+    *skipped = 0;
+    if (!oi || c->leaf->max_rep > 0 || c->page_left > 0 || target <= from) return BZ_OK;
+    next = c->cur_page + 1; /* the page a sequential read would load */
+    p = next;
+    while (p + 1 < oi->n_pages && oi->pages[p + 1].first_row <= target) p++;
+    if (p <= next || p >= oi->n_pages || oi->pages[p].first_row <= from) return BZ_OK;
+    if ((uint64_t)oi->pages[p].offset < c->start || (uint64_t)oi->pages[p].offset >= c->start + c->len)
+        return BZ_OK;
+    if (c->cur_page < 0 && !c->dict && (uint64_t)oi->pages[0].offset > c->start + c->pos) {
+        /* pages before the first data page: the dictionary */
+        PqPageHeader h;
+        rc = chunk_page_header(c, &h, err);
+        if (rc) return rc == BZ_DONE ? BZ_OK : rc;
+        if (h.type == PQ_PAGE_DICTIONARY && h.has_body) {
+            rc = chunk_read_dictionary(c, &h, err);
+            if (rc) return rc;
+        }
+        c->pos += (uint64_t)h.compressed_size;
+    }
+    PQ_STAT(pages_skipped, p - next);
+    c->pos = (uint64_t)oi->pages[p].offset - c->start;
+    c->cur_page = p - 1;
+    c->values_left = c->cc->meta.num_values - oi->pages[p].first_row;
+    *skipped = oi->pages[p].first_row - from;
+    return BZ_OK;
+}
+
+/* Read and parse a chunk's offset index (and column index when ci != NULL).
+** A missing or unreadable index is not an error: *oi / *ci stay NULL. */
+static void load_page_index(PqFile *f, int rg, int leaf, PqColumnIndex **ci, PqOffsetIndex **oi) {
+    const PqColumnChunk *cc = &f->meta->row_groups[rg].columns[leaf];
+    BzErr e;
+    uint8_t *buf;
+    *oi = NULL;
+    if (ci) *ci = NULL;
+    if (cc->offset_index_offset < 0 || cc->offset_index_length <= 0 ||
+        (uint64_t)cc->offset_index_offset + (uint64_t)cc->offset_index_length > f->src->size)
+        return;
+    buf = bz_malloc((size_t)cc->offset_index_length);
+    if (!buf) return;
+    if (pq_read(f->src, (uint64_t)cc->offset_index_offset, (size_t)cc->offset_index_length, buf, &e) ||
+        pq_offset_index_parse(buf, (size_t)cc->offset_index_length, oi, &e))
+        *oi = NULL;
+    bz_free(buf);
+    if (*oi) { /* sanity: first rows ascending from 0 */
+        for (int i = 0; i < (*oi)->n_pages; i++)
+            if ((i == 0 && (*oi)->pages[0].first_row != 0) ||
+                (i > 0 && (*oi)->pages[i].first_row < (*oi)->pages[i - 1].first_row) ||
+                (*oi)->pages[i].first_row > f->meta->row_groups[rg].num_rows) {
+                pq_offset_index_free(*oi);
+                *oi = NULL;
+                break;
+            }
+    }
+    if (!ci || !*oi || cc->column_index_offset < 0 || cc->column_index_length <= 0 ||
+        (uint64_t)cc->column_index_offset + (uint64_t)cc->column_index_length > f->src->size)
+        return;
+    buf = bz_malloc((size_t)cc->column_index_length);
+    if (!buf) return;
+    if (pq_read(f->src, (uint64_t)cc->column_index_offset, (size_t)cc->column_index_length, buf, &e) ||
+        pq_column_index_parse(buf, (size_t)cc->column_index_length, ci, &e))
+        *ci = NULL;
+    bz_free(buf);
+    if (*ci && (*ci)->n_pages != (*oi)->n_pages) {
+        pq_column_index_free(*ci);
+        *ci = NULL;
+    }
 }
 
 /* ======================================================================
@@ -1438,6 +1525,8 @@ struct PqScan {
     int64_t to_skip;     /* OFFSET rows still to skip */
     int64_t returned;
     int done;
+    int64_t *sel;        /* page-index selection: [lo, hi) row ranges of the row group */
+    int n_sel, sel_i;    /* n_sel < 0: no selection (every row) */
 };
 
 static void scan_close_rg(PqScan *s) {
@@ -1447,16 +1536,100 @@ static void scan_close_rg(PqScan *s) {
     }
 }
 
-/* Open the chunks of the wanted leaves for row group g; fetch their bytes in
-** one batch of ranges (parallel on S3) unless the LIMIT makes a small read
-** likely enough, in which case chunks are read in growing windows. */
+/* Intersect the sorted range list a (na pairs) with b (nb pairs) into out;
+** returns the number of pairs. out has room for na + nb pairs. */
+static int ranges_intersect(const int64_t *a, int na, const int64_t *b, int nb, int64_t *out) {
+    int i = 0, j = 0, n = 0;
+    while (i < na && j < nb) {
+        int64_t lo = BZ_MAX(a[2 * i], b[2 * j]), hi = BZ_MIN(a[2 * i + 1], b[2 * j + 1]);
+        if (lo < hi) {
+            out[2 * n] = lo;
+            out[2 * n + 1] = hi;
+            n++;
+        }
+        if (a[2 * i + 1] < b[2 * j + 1]) i++;
+        else j++;
+    }
+    return n;
+}
+
+/* Page-index pruning for row group g: s->sel becomes the row ranges of the
+** pages that may match every prune predicate (n_sel = -1: no index used).
+** Offset indexes of wanted flat leaves are kept in their chunks for seeking. */
+static int scan_select_pages(PqScan *s, int g, BzErr *err) {
+    PqFile *f = s->f;
+    int64_t rows = f->meta->row_groups[g].num_rows;
+    bz_free(s->sel);
+    s->sel = NULL;
+    s->n_sel = -1;
+    s->sel_i = 0;
+    for (int k = 0; k < s->o.n_prune; k++) {
+        const PqPred *p = &s->o.prune[k];
+        const PqField *fd = &f->fields[p->field];
+        PqColumnIndex *ci;
+        PqOffsetIndex *oi;
+        int leaf = fd->first_leaf, np = 0;
+        if (fd->kind == PK_NESTED) continue;
+        load_page_index(f, g, leaf, &ci, &oi);
+        if (!ci || !oi) {
+            pq_column_index_free(ci);
+            pq_offset_index_free(oi);
+            continue;
+        }
+        int64_t *mine = bz_malloc(sizeof(int64_t) * 2 * (size_t)(oi->n_pages + 1));
+        if (!mine) {
+            pq_column_index_free(ci);
+            pq_offset_index_free(oi);
+            return bz_err(err, BZ_NOMEM, "out of memory");
+        }
+        for (int pg = 0; pg < oi->n_pages; pg++) {
+            int64_t lo = oi->pages[pg].first_row;
+            int64_t hi = pg + 1 < oi->n_pages ? oi->pages[pg + 1].first_row : rows;
+            if (hi <= lo || !pq_page_may_match(f, leaf, ci, pg, hi - lo, p)) continue;
+            if (np && mine[2 * np - 1] == lo) {
+                mine[2 * np - 1] = hi;
+            } else {
+                mine[2 * np] = lo;
+                mine[2 * np + 1] = hi;
+                np++;
+            }
+        }
+        pq_column_index_free(ci);
+        pq_offset_index_free(oi);
+        if (s->n_sel < 0) {
+            s->sel = mine;
+            s->n_sel = np;
+        } else {
+            int64_t *both = bz_malloc(sizeof(int64_t) * 2 * (size_t)(np + s->n_sel + 1));
+            if (!both) {
+                bz_free(mine);
+                return bz_err(err, BZ_NOMEM, "out of memory");
+            }
+            s->n_sel = ranges_intersect(s->sel, s->n_sel, mine, np, both);
+            bz_free(s->sel);
+            bz_free(mine);
+            s->sel = both;
+        }
+    }
+    return BZ_OK;
+}
+
+/* Open the chunks of the wanted leaves for row group g and fetch their bytes
+** in one batch of ranges (parallel and coalesced on S3). With a page-index
+** selection and offset indexes on every wanted leaf, only the dictionary and
+** the selected pages are fetched; with a small LIMIT, chunks are read in
+** growing windows instead. Returns BZ_DONE when the page index rules out
+** every row of the group. */
 static int scan_open_rg(PqScan *s, int g, BzErr *err) {
     PqFile *f = s->f;
     BzRange *ranges = NULL;
-    int nr = 0, rc = BZ_OK, i;
+    int nr = 0, cap = 0, rc = BZ_OK, i, sparse;
     int small = s->o.limit >= 0 && s->o.limit + s->to_skip < 10000;
-    ranges = bz_calloc((size_t)f->n_leaves + 1, sizeof *ranges);
-    if (!ranges) return bz_err(err, BZ_NOMEM, "out of memory");
+    for (i = 0; i < f->n_fields; i++) s->fs[i].row = 0;
+    rc = scan_select_pages(s, g, err);
+    if (rc) return rc;
+    if (s->n_sel == 0) return BZ_DONE;
+    sparse = s->n_sel > 0 && !small;
     for (i = 0; i < f->n_leaves; i++) {
         Cursor *cu = &s->cur[i];
         if (!s->leaf_want[i]) continue;
@@ -1464,12 +1637,55 @@ static int scan_open_rg(PqScan *s, int g, BzErr *err) {
         cu->live = 1;
         cu->n = cu->i = cu->vi = 0;
         cu->eof = 0;
-        if (rc) goto done;
-        if (!small && cu->ch.len) {
-            ranges[nr].off = cu->ch.start;
-            ranges[nr].n = cu->ch.len;
-            ranges[nr].dst = cu->ch.buf;
+        if (rc) return rc;
+        if (f->leaves[i].max_rep == 0 && (s->n_sel > 0 || s->to_skip > 0))
+            load_page_index(f, g, i, NULL, &cu->ch.oi);
+        if (!cu->ch.oi || f->leaves[i].max_rep > 0) sparse = 0;
+        cap += cu->ch.oi ? cu->ch.oi->n_pages + 1 : 1;
+    }
+    if (small) goto prefetch;
+    ranges = bz_calloc((size_t)cap + 1, sizeof *ranges);
+    if (!ranges) return bz_err(err, BZ_NOMEM, "out of memory");
+    for (i = 0; i < f->n_leaves; i++) {
+        Chunk *c = &s->cur[i].ch;
+        if (!s->leaf_want[i] || !c->len) continue;
+        if (!sparse) {
+            ranges[nr].off = c->start;
+            ranges[nr].n = c->len;
+            ranges[nr].dst = c->buf;
             nr++;
+            continue;
+        }
+        /* dictionary (bytes before the first data page) + selected pages */
+        const PqOffsetIndex *oi = c->oi;
+        int64_t rows = f->meta->row_groups[g].num_rows;
+        uint64_t first = (uint64_t)oi->pages[0].offset;
+        if (first > c->start && first <= c->start + c->len) {
+            ranges[nr].off = c->start;
+            ranges[nr].n = first - c->start;
+            ranges[nr].dst = c->buf;
+            nr++;
+        }
+        for (int pg = 0, si = 0; pg < oi->n_pages; pg++) {
+            int64_t lo = oi->pages[pg].first_row;
+            int64_t hi = pg + 1 < oi->n_pages ? oi->pages[pg + 1].first_row : rows;
+            uint64_t off = (uint64_t)oi->pages[pg].offset, n = (uint64_t)oi->pages[pg].compressed_size;
+            while (si < s->n_sel && s->sel[2 * si + 1] <= lo) si++;
+            if (si >= s->n_sel || s->sel[2 * si] >= hi) continue;
+            if (off < c->start || n > c->len || off - c->start > c->len - n) {
+                rc = bz_err(err, BZ_CORRUPT, "%s: row group %d, column \"%s\": offset index "
+                            "points outside the column chunk", f->src->name, g, f->leaves[i].path);
+                goto done;
+            }
+            if (nr && ranges[nr - 1].dst && (char *)ranges[nr - 1].dst + ranges[nr - 1].n ==
+                (char *)c->buf + (off - c->start) && ranges[nr - 1].off + ranges[nr - 1].n == off) {
+                ranges[nr - 1].n += n;
+            } else {
+                ranges[nr].off = off;
+                ranges[nr].n = n;
+                ranges[nr].dst = c->buf + (off - c->start);
+                nr++;
+            }
         }
     }
     if (nr) {
@@ -1477,30 +1693,33 @@ static int scan_open_rg(PqScan *s, int g, BzErr *err) {
         PQ_STAT(reads, nr);
         rc = bz_readat_ranges(f->src, ranges, nr, err);
         if (rc) goto done;
+        /* sparse chunks: pages outside the selection are never touched,
+        ** because rows outside it are never produced and cursors seek */
         for (i = 0; i < f->n_leaves; i++)
             if (s->leaf_want[i]) s->cur[i].ch.have = s->cur[i].ch.len;
     }
+prefetch:
     /* hint the next row group's ranges to the source */
     if (f->src->prefetch && !small) {
         int ng = g + 1;
         while (ng < f->meta->n_row_groups && s->o.rg_skip && s->o.rg_skip[ng]) ng++;
         if (ng < f->meta->n_row_groups) {
+            BzRange *pr = bz_calloc((size_t)f->n_leaves + 1, sizeof *pr);
             int np = 0;
-            for (i = 0; i < f->n_leaves; i++) {
+            for (i = 0; pr && i < f->n_leaves; i++) {
                 uint64_t st, ln;
                 BzErr e2;
                 if (!s->leaf_want[i] || chunk_range(f, ng, i, &st, &ln, &e2)) continue;
-                ranges[np].off = st;
-                ranges[np].n = ln;
-                ranges[np].dst = NULL;
+                pr[np].off = st;
+                pr[np].n = ln;
                 np++;
             }
-            if (np) f->src->prefetch(f->src, ranges, np);
+            if (np) f->src->prefetch(f->src, pr, np);
+            bz_free(pr);
         }
     }
 done:
     bz_free(ranges);
-    for (i = 0; i < f->n_fields; i++) s->fs[i].row = 0;
     return rc;
 }
 
@@ -1537,6 +1756,7 @@ int pq_scan_open(PqFile *f, const PqScanOpts *o, PqScan **out, BzErr *err) {
     }
     s->rg = -1;
     s->row = -1;
+    s->n_sel = -1;
     s->to_skip = s->o.offset > 0 ? s->o.offset : 0;
     *out = s;
     return BZ_OK;
@@ -1550,6 +1770,7 @@ void pq_scan_close(PqScan *s) {
     }
     if (s->fs)
         for (int i = 0; i < s->f->n_fields; i++) bz_buf_free(&s->fs[i].json);
+    bz_free(s->sel);
     bz_free(s->want);
     bz_free(s->leaf_want);
     bz_free(s->cur);
@@ -1563,7 +1784,14 @@ void pq_scan_close(PqScan *s) {
 static int scan_advance(PqScan *s, BzErr *err) {
     PqFileMeta *m = s->f->meta;
     s->row++;
-    while (s->rg < 0 || s->row >= s->rg_rows) {
+    for (;;) {
+        /* rows outside the page-index selection are never produced */
+        if (s->rg >= 0 && s->n_sel >= 0 && s->row < s->rg_rows) {
+            while (s->sel_i < s->n_sel && s->row >= s->sel[2 * s->sel_i + 1]) s->sel_i++;
+            if (s->sel_i >= s->n_sel) s->row = s->rg_rows;
+            else if (s->row < s->sel[2 * s->sel_i]) s->row = s->sel[2 * s->sel_i];
+        }
+        if (s->rg >= 0 && s->row < s->rg_rows) break;
         int g = s->rg + 1;
         if (s->rg >= 0) s->rg_first_row += s->rg_rows;
         scan_close_rg(s);
@@ -1592,9 +1820,14 @@ static int scan_advance(PqScan *s, BzErr *err) {
             s->row = s->to_skip;
             s->to_skip = 0;
         }
-        PQ_STAT(row_groups_read, 1);
         int rc = scan_open_rg(s, g, err);
+        if (rc == BZ_DONE) { /* the page index rules out every row */
+            PQ_STAT(row_groups_skipped, 1);
+            s->row = s->rg_rows;
+            continue;
+        }
         if (rc) return rc;
+        PQ_STAT(row_groups_read, 1);
     }
     return BZ_OK;
 }
@@ -1847,9 +2080,15 @@ static int field_catch_up(PqScan *s, int fi, BzErr *err) {
                 continue;
             }
             int64_t skipped;
-            rc = chunk_skip_pages(&cu->ch, gap, &skipped, err);
+            rc = chunk_seek(&cu->ch, s->row - gap, s->row, &skipped, err);
             if (rc) return rc;
             gap -= skipped;
+            if (gap <= 0) break;
+            if (!skipped) {
+                rc = chunk_skip_pages(&cu->ch, gap, &skipped, err);
+                if (rc) return rc;
+                gap -= skipped;
+            }
             if (gap <= 0) break;
             int has;
             rc = cur_peek(cu, &has, err);

@@ -142,6 +142,8 @@ typedef struct PqScanOpts {
     int64_t limit;         /* rows to return at most (-1 = no limit) */
     const PqPred *filters; /* rows failing any of these are skipped inside the scan; */
     int n_filters;         /* OFFSET and LIMIT then count matching rows only */
+    const PqPred *prune;   /* predicates used with the page index to skip pages */
+    int n_prune;           /* (rows outside matching pages are never produced) */
 } PqScanOpts;
 
 int pq_scan_open(PqFile *f, const PqScanOpts *o, PqScan **out, BzErr *err);
