@@ -761,6 +761,7 @@ static int cursor_next_file(PqCursor *c) {
             }
             for (int g = 0; g < pf->meta->n_row_groups; g++) {
                 c->rg_skip[g] = nf && !pq_rowgroup_may_match(pf, g, fp, nf, 1);
+                if (c->rg_skip[g]) PQ_STAT(row_groups_skipped, 1);
                 any |= !c->rg_skip[g];
             }
             c->prune = fp; /* the scanner uses them again with the page index */

@@ -1796,9 +1796,8 @@ static int scan_advance(PqScan *s, BzErr *err) {
         if (s->rg >= 0) s->rg_first_row += s->rg_rows;
         scan_close_rg(s);
         for (; g < m->n_row_groups; g++) {
-            if (s->o.rg_skip && s->o.rg_skip[g]) {
+            if (s->o.rg_skip && s->o.rg_skip[g]) { /* counted by whoever pruned it */
                 s->rg_first_row += m->row_groups[g].num_rows;
-                PQ_STAT(row_groups_skipped, 1);
                 continue;
             }
             if (!s->o.n_filters && s->to_skip >= m->row_groups[g].num_rows) {
