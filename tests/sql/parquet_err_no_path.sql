@@ -1,0 +1,2 @@
+-- No path argument at all.
+CREATE VIRTUAL TABLE t USING parquet();

@@ -1,0 +1,2 @@
+-- parquet_schema needs its path argument.
+SELECT * FROM parquet_schema;
