@@ -147,7 +147,7 @@ def main():
     while time.time() < deadline:
         child = subprocess.Popen([sys.executable, "-c", CONSUMER, URL, path, str(BATCH)],
                                  stdout=log, stderr=log)
-        time.sleep(random.uniform(0.05, 0.5))
+        time.sleep(random.uniform(0.1, 0.8))
         if not restarted and counts(path)[0] >= N * 0.3:
             stop_redis(signal.SIGKILL)
             print(f"killed redis-server at {counts(path)}")
