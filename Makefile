@@ -45,7 +45,7 @@ EXT_OBJS = $(patsubst %.c,$(B)/obj/%.o,$(EXT_SRCS))
 UNIT_SRCS = $(wildcard tests/unit/*/test_*.c)
 UNIT_BINS = $(patsubst tests/unit/%.c,$(B)/tests/%,$(UNIT_SRCS))
 
-.PHONY: all lib ext unit test test-fast demo deps fuzz clean stack-up stack-down stack-env bench
+.PHONY: all lib ext unit test test-fast demo deps fuzz fuzz-build clean stack-up stack-down stack-env bench
 all: $(B)/buzzlite.so
 
 ext: $(B)/buzzlite.so
@@ -74,6 +74,40 @@ $(B)/tests/$(1)/%: tests/unit/$(1)/%.c $(call dep_libs,$(1))
 endef
 $(foreach m,$(MODULES),$(eval $(call UNIT_RULE,$(m))))
 
+# ---- Fuzzing (tests/fuzz/, zstd style) ------------------------------------
+# One libFuzzer target per decoder, built with clang and ASan+UBSan into
+# build-fuzz/ (`make fuzz-build`; `make fuzz` runs scripts/fuzz.sh). The seed
+# corpus is derived from the conformance files into build-fuzz/corpus/ (never
+# into git). The replay driver runs every target on those seeds and on
+# tests/fuzz/regressions/ without libFuzzer; it is built by the normal compiler
+# as a unit test of each build (test_fuzz_replay, run by tests/run.sh).
+FUZZ_TARGETS = file meta codec encoding
+FUZZ_SRCS = $(patsubst %,tests/fuzz/fuzz_%.c,$(FUZZ_TARGETS))
+FZ = build-fuzz
+FUZZ_CC ?= clang
+FUZZ_CFLAGS = -std=c11 -g -O1 -fno-omit-frame-pointer -fsanitize=address,undefined \
+	-fno-sanitize-recover=undefined -Wall -Wextra -Werror -pthread
+FUZZ_LIB_OBJS = $(patsubst %.c,$(FZ)/obj/%.o,$(foreach m,$(DEPS_parquet),$(call mod_srcs,$(m))))
+
+unit: $(B)/tests/fuzz/test_fuzz_replay
+$(B)/tests/fuzz/test_fuzz_replay: tests/fuzz/fuzz_replay.c $(FUZZ_SRCS) tests/fuzz/fuzz_common.h $(call dep_libs,parquet)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -DFUZZ_REPLAY -Itests/fuzz -o $@ tests/fuzz/fuzz_replay.c $(FUZZ_SRCS) $(call dep_libs,parquet) $(LIBS)
+
+$(FZ)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(CPPFLAGS) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -MMD -MP -c $< -o $@
+
+$(FZ)/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz_common.h $(FUZZ_LIB_OBJS)
+	$(FUZZ_CC) $(CPPFLAGS) $(FUZZ_CFLAGS) -fsanitize=fuzzer -Itests/fuzz -o $@ $< $(FUZZ_LIB_OBJS) $(LIBS)
+
+$(FZ)/corpus/.stamp: $(B)/tests/fuzz/test_fuzz_replay
+	rm -rf $(FZ)/corpus
+	$(B)/tests/fuzz/test_fuzz_replay --make-corpus $(FZ)/corpus
+	@touch $@
+
+fuzz-build: $(patsubst %,$(FZ)/fuzz_%,$(FUZZ_TARGETS)) $(FZ)/corpus/.stamp
+
 deps:
 	@scripts/deps.sh
 
@@ -98,6 +132,6 @@ stack-env:
 	@tests/stack.sh env
 
 clean:
-	rm -rf build build-asan
+	rm -rf build build-asan build-fuzz
 
--include $(shell find $(B)/obj -name '*.d' 2>/dev/null)
+-include $(shell find $(B)/obj $(FZ)/obj -name '*.d' 2>/dev/null)

@@ -9,7 +9,7 @@ PKGS=(build-essential pkg-config sqlite3 libsqlite3-dev libcurl4-openssl-dev lib
       libzstd-dev libsnappy-dev libcjson-dev zlib1g-dev liblz4-dev libbrotli-dev
       libexpat1-dev libhiredis-dev redis-server openjdk-17-jre-headless
       python3 python3-botocore python3-boto3 python3-redis zip unzip curl
-      procps psmisc)
+      procps psmisc clang libclang-rt-14-dev)
 command -v node >/dev/null 2>&1 || PKGS+=(nodejs)
 command -v npm >/dev/null 2>&1 || PKGS+=(npm)
 

@@ -23,6 +23,22 @@ for san in 0 1; do
     f=$(echo "$out" | sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\2/p')
     total_pass=$((total_pass + ${p:-0}))
     total_fail=$((total_fail + ${f:-1}))
+    # fuzz smoke run: every libFuzzer target for a few seconds (skipped, and
+    # not counted, when clang's libFuzzer is missing: exit 77)
+    if [ $san = 0 ]; then
+        scripts/fuzz.sh --smoke >"$B/test-logs/fuzz-smoke.log" 2>&1
+        rc=$?
+        if [ $rc = 77 ]; then
+            echo "skip fuzz smoke run: $(tail -n 1 "$B/test-logs/fuzz-smoke.log")"
+        elif [ $rc = 0 ]; then
+            total_pass=$((total_pass + 1))
+            echo "ok   fuzz/smoke"
+        else
+            total_fail=$((total_fail + 1))
+            echo "FAIL fuzz/smoke  (log: $B/test-logs/fuzz-smoke.log)"
+            tail -n 15 "$B/test-logs/fuzz-smoke.log" | sed 's/^/     | /'
+        fi
+    fi
 done
 echo "$total_pass passed, $total_fail failed"
 [ "$total_fail" = 0 ]
