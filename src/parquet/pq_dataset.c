@@ -98,7 +98,8 @@ int pq_expand_local(const char *pattern, PqFileList *out, BzErr *err) {
         bz_free(dir);
     }
     if (rc) return rc;
-    qsort(out->paths + first, (size_t)(out->n - first), sizeof(char *), cmp_str);
+    /* nothing found: paths may be NULL, and qsort(NULL, 0, ...) is UB */
+    if (out->n > first) qsort(out->paths + first, (size_t)(out->n - first), sizeof(char *), cmp_str);
     return BZ_OK;
 }
 

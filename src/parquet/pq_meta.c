@@ -20,7 +20,10 @@
 typedef struct PqArenaChunk {
     struct PqArenaChunk *next;
     size_t used, cap;
-    max_align_t data[];
+    /* Rationale: uint64_t, not max_align_t: bz_malloc promises only 8-byte
+    ** alignment (sqlite3_malloc64 puts an 8-byte header in front of the
+    ** block), and a 16-aligned type made every chunk access misaligned UB. */
+    uint64_t data[];
 } PqArenaChunk;
 
 typedef struct PqArena {
