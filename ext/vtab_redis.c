@@ -1088,6 +1088,16 @@ static int redisRollbackTo(sqlite3_vtab *pVtab, int iSvpt) {
     return SQLITE_OK;
 }
 
+/* 1 when a statement that writes is running: then the current statement is
+** part of a write transaction and must not fall back to acknowledging at
+** cursor close, before that transaction is durable. */
+static int writer_active(sqlite3 *db) {
+    sqlite3_stmt *s = NULL;
+    while ((s = sqlite3_next_stmt(db, s)) != NULL)
+        if (sqlite3_stmt_busy(s) && !sqlite3_stmt_readonly(s)) return 1;
+    return 0;
+}
+
 /* Make sure this table takes part in the current transaction (see the file
 ** header). Sets *pbStmt when the statement is its own transaction. */
 static int enlist(RedisVtab *p, int *pbStmt) {
@@ -1101,7 +1111,7 @@ static int enlist(RedisVtab *p, int *pbStmt) {
     rc = sqlite3_exec(p->db, zSql, 0, 0, &zErr);
     p->bEnlisting = 0;
     sqlite3_free(zSql);
-    if (rc != SQLITE_OK && !sqlite3_get_autocommit(p->db)) {
+    if (rc != SQLITE_OK && (!sqlite3_get_autocommit(p->db) || writer_active(p->db))) {
         set_err(p, BZ_ERROR, "cannot take part in the transaction: %s", zErr ? zErr : "");
         sqlite3_free(zErr);
         return rc;
