@@ -43,7 +43,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "aws/s3/aws_s3.h"
 #include "codec/bz_codec.h"
+#include "parquet/pq_cache.h"
 #include "parquet/pq_dataset.h"
 #include "parquet/pq_prune.h"
 #include "parquet/pq_reader.h"
@@ -72,6 +74,12 @@ typedef struct PqTable {
     HiveCol *hive_cols;
     int n_cols;
     PqFile **cache;    /* per file, opened footers kept for the table's life */
+    /* S3 */
+    AwsS3Options s3opt;
+    char *endpoint, *region;
+    int anonymous;
+    int require_files; /* a path matching nothing is an error (default: empty table) */
+    sqlite3 *mcache;   /* metadata_cache database, or NULL */
 } PqTable;
 
 #define PQ_CACHE_MAX 256 /* files whose footers stay open; beyond, reopen per scan */
@@ -106,6 +114,9 @@ typedef struct PqCursor {
 
 static void table_free(PqTable *t) {
     if (!t) return;
+    bz_free(t->endpoint);
+    bz_free(t->region);
+    if (t->mcache) sqlite3_close(t->mcache);
     pq_file_list_free(&t->files);
     for (int i = 0; i < t->n_data; i++) bz_free(t->data_names[i]);
     bz_free(t->data_names);
@@ -152,6 +163,110 @@ static int parse_bool(const char *v, int *out) {
     return 0;
 }
 
+static int is_s3(const char *path) {
+    return sqlite3_strnicmp(path, "s3://", 5) == 0;
+}
+
+/* A BzReadAt for a local path or an s3:// URL; size/etag known from a
+** listing avoid the HEAD request (size UINT64_MAX: unknown). */
+static int open_source(const char *path, const AwsS3Options *o, uint64_t size, const char *etag,
+                       BzReadAt **src, BzErr *err) {
+    if (!is_s3(path)) return bz_file_open(path, src, err);
+    if (size != UINT64_MAX) return aws_s3_open_readat_known(path, o, size, etag, src, err);
+    return aws_s3_open_readat(path, o, src, err);
+}
+
+/* Expand one path argument into t->files: local paths, directories and
+** globs, or s3:// objects, prefixes ("s3://b/dir/") and globs. */
+static int expand_path(PqTable *t, const char *pat, BzErr *err) {
+    AwsS3Object *objs = NULL;
+    size_t n = 0, i;
+    char *url = NULL;
+    int rc;
+    if (!is_s3(pat)) return pq_expand_local(pat, &t->files, err);
+    if (pq_has_wildcard(pat) || pat[strlen(pat) - 1] == '/') {
+        url = pat[strlen(pat) - 1] == '/' ? bz_mprintf("%s**", pat) : bz_strdup(pat);
+        if (!url) return bz_err(err, BZ_NOMEM, "out of memory");
+        rc = aws_s3_glob_list(url, &t->s3opt, &objs, &n, err);
+        if (rc) {
+            bz_free(url);
+            return rc;
+        }
+        char *bucket = NULL, *key = NULL;
+        rc = aws_s3_parse_url(url, &bucket, &key, err);
+        for (i = 0; !rc && i < n; i++) {
+            size_t kl = strlen(objs[i].key);
+            if (kl && objs[i].key[kl - 1] == '/') continue; /* "directory" markers */
+            char *full = bz_mprintf("s3://%s/%s", bucket, objs[i].key);
+            if (!full || pq_file_list_add_obj(&t->files, full, objs[i].size, objs[i].etag))
+                rc = bz_err(err, BZ_NOMEM, "out of memory");
+            bz_free(full);
+        }
+        bz_free(bucket);
+        bz_free(key);
+        aws_s3_objects_free(objs, n);
+        bz_free(url);
+        return rc;
+    }
+    /* one object: size and ETag come from a HEAD when it is opened */
+    return pq_file_list_add(&t->files, pat) ? bz_err(err, BZ_NOMEM, "out of memory") : BZ_OK;
+}
+
+/* ---- metadata_cache: footers kept in a SQLite database across processes ---- */
+static int mcache_get(void *ctx, const char *name, const char *tag, uint8_t **buf, size_t *n) {
+    sqlite3_stmt *st = NULL;
+    int hit = 0;
+    if (sqlite3_prepare_v2((sqlite3 *)ctx, "SELECT footer FROM footers WHERE name=?1 AND tag=?2",
+                           -1, &st, 0) != SQLITE_OK)
+        return 0;
+    sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, tag, -1, SQLITE_STATIC);
+    if (sqlite3_step(st) == SQLITE_ROW) {
+        int len = sqlite3_column_bytes(st, 0);
+        const void *p = sqlite3_column_blob(st, 0);
+        *buf = bz_malloc((size_t)len + 1);
+        if (*buf) {
+            if (len) memcpy(*buf, p, (size_t)len);
+            *n = (size_t)len;
+            hit = 1;
+        }
+    }
+    sqlite3_finalize(st);
+    return hit;
+}
+
+static void mcache_put(void *ctx, const char *name, const char *tag, const uint8_t *buf, size_t n) {
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2((sqlite3 *)ctx,
+                           "INSERT OR REPLACE INTO footers(name, tag, footer) VALUES (?1, ?2, ?3)",
+                           -1, &st, 0) != SQLITE_OK)
+        return;
+    sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, tag, -1, SQLITE_STATIC);
+    sqlite3_bind_blob64(st, 3, buf, n, SQLITE_STATIC);
+    sqlite3_step(st); /* a full disk only costs the cache entry */
+    sqlite3_finalize(st);
+}
+
+static int mcache_open(PqTable *t, const char *path, BzErr *err) {
+    int rc = sqlite3_open_v2(path, &t->mcache, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, 0);
+    if (rc == SQLITE_OK) {
+        sqlite3_busy_timeout(t->mcache, 5000);
+        rc = sqlite3_exec(t->mcache,
+                          "PRAGMA journal_mode=WAL;"
+                          "CREATE TABLE IF NOT EXISTS footers(name TEXT NOT NULL, tag TEXT NOT NULL, "
+                          "footer BLOB NOT NULL, PRIMARY KEY(name, tag)) WITHOUT ROWID",
+                          0, 0, 0);
+    }
+    if (rc != SQLITE_OK)
+        return bz_err(err, BZ_IO, "metadata_cache %s: %s", path,
+                      t->mcache ? sqlite3_errmsg(t->mcache) : "cannot open");
+    t->oopts.footer_get = mcache_get;
+    t->oopts.footer_put = mcache_put;
+    t->oopts.footer_ctx = t->mcache;
+    return BZ_OK;
+}
+
 /* Open file i of the table (from the cache when possible). */
 static int table_open_file(PqTable *t, int i, PqFile **out, int *owned, BzErr *err) {
     BzReadAt *src;
@@ -161,7 +276,8 @@ static int table_open_file(PqTable *t, int i, PqFile **out, int *owned, BzErr *e
         *owned = 0;
         return BZ_OK;
     }
-    rc = bz_file_open(t->files.paths[i], &src, err);
+    rc = open_source(t->files.paths[i], &t->s3opt, t->files.sizes ? t->files.sizes[i] : UINT64_MAX,
+                     t->files.etags ? t->files.etags[i] : NULL, &src, err);
     if (rc) return rc;
     rc = pq_file_open(src, &t->oopts, out, err);
     if (rc) return rc;
@@ -254,7 +370,9 @@ static int pqtabConnect(sqlite3 *db, void *pAux, int argc, const char *const *ar
     PqTable *t;
     BzErr err = {0};
     BzBuf sql;
-    int rc = SQLITE_OK, hive_opt = -1, i;
+    int rc = SQLITE_OK, hive_opt = -1, i, npat = 0, nseen = 0;
+    char **pats = NULL;
+    char *seen[32];
     (void)pAux;
     t = sqlite3_malloc(sizeof *t);
     if (!t) return SQLITE_NOMEM;
@@ -279,9 +397,13 @@ static int pqtabConnect(sqlite3 *db, void *pAux, int argc, const char *const *ar
         if (!is_opt) {
             val = unquote(a);
             if (!val) goto nomem;
-            int frc = pq_expand_local(val, &t->files, &err);
-            bz_free(val);
-            if (frc) goto fail;
+            char **np = bz_realloc(pats, (size_t)(npat + 1) * sizeof *np);
+            if (!np) {
+                bz_free(val);
+                goto nomem;
+            }
+            pats = np;
+            pats[npat++] = val;
             continue;
         }
         char *key = bz_strndup(a, (size_t)(eq - a));
@@ -296,18 +418,45 @@ static int pqtabConnect(sqlite3 *db, void *pAux, int argc, const char *const *ar
             bz_free(key);
             goto nomem;
         }
-        int b = 0, ok = parse_bool(val, &b);
-        if (!sqlite3_stricmp(ks, "hive_partitioning") && ok) hive_opt = b;
-        else if (!sqlite3_stricmp(ks, "union_by_name") && ok) t->union_by_name = b;
-        else if (!sqlite3_stricmp(ks, "binary_as_string") && ok) t->oopts.binary_as_string = b;
-        else if (!sqlite3_stricmp(ks, "decimal_as_text") && ok) t->oopts.decimal_as_text = b;
-        else if (!sqlite3_stricmp(ks, "pushdown") && ok) t->pushdown = b;
-        else {
-            bz_err(&err, BZ_MISUSE, ok || !(strcmp(ks, "hive_partitioning") && strcmp(ks, "union_by_name") &&
-                                           strcmp(ks, "binary_as_string") && strcmp(ks, "decimal_as_text") &&
-                                           strcmp(ks, "pushdown"))
-                                        ? "option %s: bad value '%s' (expected 0 or 1)"
-                                        : "unknown option %s (value '%s')",
+        for (int k = 0; k < nseen; k++)
+            if (!sqlite3_stricmp(seen[k], ks)) {
+                bz_err(&err, BZ_MISUSE, "option %s given twice", ks);
+                bz_free(key);
+                bz_free(val);
+                goto fail;
+            }
+        if (nseen < (int)BZ_ARRAY_LEN(seen)) seen[nseen++] = sqlite3_mprintf("%s", ks);
+        int b = 0, ok = parse_bool(val, &b), known = 1;
+        char *end = NULL;
+        if (!sqlite3_stricmp(ks, "hive_partitioning")) { if (ok) hive_opt = b; }
+        else if (!sqlite3_stricmp(ks, "union_by_name")) { if (ok) t->union_by_name = b; }
+        else if (!sqlite3_stricmp(ks, "binary_as_string")) { if (ok) t->oopts.binary_as_string = b; }
+        else if (!sqlite3_stricmp(ks, "decimal_as_text")) { if (ok) t->oopts.decimal_as_text = b; }
+        else if (!sqlite3_stricmp(ks, "pushdown")) { if (ok) t->pushdown = b; }
+        else if (!sqlite3_stricmp(ks, "anonymous")) { if (ok) t->anonymous = b; }
+        else if (!sqlite3_stricmp(ks, "require_files")) { if (ok) t->require_files = b; }
+        else if (!sqlite3_stricmp(ks, "endpoint")) { bz_free(t->endpoint); t->endpoint = bz_strdup(val); ok = t->endpoint != NULL; }
+        else if (!sqlite3_stricmp(ks, "region")) { bz_free(t->region); t->region = bz_strdup(val); ok = t->region != NULL; }
+        else if (!sqlite3_stricmp(ks, "tail_size")) {
+            long long v = strtoll(val, &end, 10);
+            ok = end && !*end && v >= 12 && v <= (64 << 20);
+            if (ok) t->oopts.tail_size = (size_t)v;
+        } else if (!sqlite3_stricmp(ks, "metadata_cache")) {
+            ok = val[0] != 0;
+            if (ok && mcache_open(t, val, &err)) {
+                bz_free(key);
+                bz_free(val);
+                goto fail;
+            }
+        } else {
+            known = 0;
+        }
+        if (!known || !ok) {
+            bz_err(&err, BZ_MISUSE, !known ? "unknown option %s (value '%s')"
+                   : !sqlite3_stricmp(ks, "tail_size") ? "option %s: bad value '%s' (expected bytes, 12 to 67108864)"
+                   : !sqlite3_stricmp(ks, "endpoint") || !sqlite3_stricmp(ks, "region") || !sqlite3_stricmp(ks, "metadata_cache")
+                       ? "option %s: bad value '%s'"
+                       : "option %s: bad value '%s' (expected 0 or 1)",
                    ks, val);
             bz_free(key);
             bz_free(val);
@@ -316,12 +465,22 @@ static int pqtabConnect(sqlite3 *db, void *pAux, int argc, const char *const *ar
         bz_free(key);
         bz_free(val);
     }
-    if (argc <= 3 || (t->files.n == 0 && !err.msg[0])) {
-        if (argc <= 3) {
-            bz_err(&err, BZ_MISUSE, "no path given: USING parquet('file.parquet' | 'dir' | 'glob/**/*.parquet')");
-            goto fail;
-        }
-        bz_err(&err, BZ_NOTFOUND, "no file matches the given path(s)");
+    t->s3opt.endpoint = t->endpoint;
+    t->s3opt.region = t->region;
+    t->s3opt.anonymous = t->anonymous;
+    for (i = 0; i < npat; i++) {
+        if (expand_path(t, pats[i], &err)) goto fail;
+    }
+    if (npat == 0) {
+        bz_err(&err, BZ_MISUSE, "no path given: USING parquet('file.parquet' | 'dir' | 'glob/**/*.parquet')");
+        goto fail;
+    }
+    if (t->files.n == 0 && t->require_files) {
+        BzBuf names;
+        bz_buf_init(&names, 4096);
+        for (i = 0; i < npat; i++) bz_buf_printf(&names, "%s%s", i ? ", " : "", pats[i]);
+        bz_err(&err, BZ_NOTFOUND, "no file matches %s", names.data ? names.data : "");
+        bz_buf_free(&names);
         goto fail;
     }
     t->cache = bz_calloc((size_t)(t->files.n < PQ_CACHE_MAX ? t->files.n : PQ_CACHE_MAX) + 1, sizeof(PqFile *));
@@ -407,11 +566,17 @@ static int pqtabConnect(sqlite3 *db, void *pAux, int argc, const char *const *ar
         goto fail;
     }
     bz_buf_free(&sql);
+    for (i = 0; i < npat; i++) bz_free(pats[i]);
+    bz_free(pats);
+    for (i = 0; i < nseen; i++) sqlite3_free(seen[i]);
     *ppVtab = &t->base;
     return SQLITE_OK;
 nomem:
     bz_err(&err, BZ_NOMEM, "out of memory");
 fail:
+    for (i = 0; i < npat; i++) bz_free(pats[i]);
+    bz_free(pats);
+    for (i = 0; i < nseen; i++) sqlite3_free(seen[i]);
     bz_buf_free(&sql);
     *pzErr = sqlite3_mprintf("parquet: %s", err.msg);
     table_free(t);
@@ -485,6 +650,9 @@ static int pqtabBestIndex(sqlite3_vtab *pVtab, sqlite3_index_info *info) {
         if (!t->pushdown || c->iColumn < 0 || c->iColumn >= t->n_cols) continue;
         int op = op_of(c->op);
         if (op < 0) continue;
+        /* byte comparisons in pruning are only right for BINARY collation */
+        const char *coll = sqlite3_vtab_collation(info, i);
+        if (coll && sqlite3_stricmp(coll, "BINARY") != 0) continue;
         int is_in = c->op == SQLITE_INDEX_CONSTRAINT_EQ && sqlite3_vtab_in(info, i, -1);
         int exact = exact_constraint(t, info, i, is_in);
         if (is_in) {
@@ -502,7 +670,9 @@ static int pqtabBestIndex(sqlite3_vtab *pVtab, sqlite3_index_info *info) {
     /* Also count unusable constraints: LIMIT is only safe with none at all. */
     for (i = 0; i < info->nConstraint; i++)
         if (!info->aConstraint[i].usable) other++;
-    if (t->pushdown && other == 0) {
+    /* LIMIT/OFFSET count rows in SQLite's output order: only usable when the
+    ** scan order is the output order (no ORDER BY) */
+    if (t->pushdown && other == 0 && info->nOrderBy == 0) {
         if (limit_i >= 0) {
             info->aConstraintUsage[limit_i].argvIndex = ++argv_i;
             info->aConstraintUsage[limit_i].omit = 1;
@@ -1005,6 +1175,7 @@ typedef struct MetaCell {
 
 typedef struct MetaCursor {
     sqlite3_vtab_cursor base;
+    char *path;      /* the argument, for the hidden column */
     MetaCell *cells;
     int n_rows, n_cols, row;
 } MetaCursor;
@@ -1081,6 +1252,7 @@ static void meta_free_cells(MetaCursor *c) {
 
 static int metaClose(sqlite3_vtab_cursor *cur) {
     meta_free_cells((MetaCursor *)cur);
+    bz_free(((MetaCursor *)cur)->path);
     sqlite3_free(cur);
     return SQLITE_OK;
 }
@@ -1139,7 +1311,9 @@ static int metaFilter(sqlite3_vtab_cursor *cur, int idxNum, const char *idxStr, 
         return SQLITE_ERROR;
     }
     path = (const char *)sqlite3_value_text(argv[0]);
-    rc = bz_file_open(path, &src, &err);
+    bz_free(c->path);
+    c->path = bz_strdup(path);
+    rc = open_source(path, NULL, UINT64_MAX, NULL, &src, &err);
     if (!rc) rc = pq_file_open(src, NULL, &pf, &err);
     if (rc) {
         bz_err_prefix(&err, "%s", t->which ? "parquet_metadata" : "parquet_schema");
@@ -1236,7 +1410,10 @@ static int metaEof(sqlite3_vtab_cursor *cur) {
 }
 static int metaColumn(sqlite3_vtab_cursor *cur, sqlite3_context *ctx, int col) {
     MetaCursor *c = (MetaCursor *)cur;
-    if (col >= c->n_cols) return SQLITE_OK;
+    if (col >= c->n_cols) { /* the hidden argument column */
+        if (c->path) sqlite3_result_text(ctx, c->path, -1, SQLITE_TRANSIENT);
+        return SQLITE_OK;
+    }
     MetaCell *cell = &c->cells[(size_t)c->row * (size_t)c->n_cols + (size_t)col];
     if (cell->type == PV_INT) sqlite3_result_int64(ctx, cell->i);
     else if (cell->type == PV_TEXT) sqlite3_result_text(ctx, cell->z, -1, SQLITE_TRANSIENT);

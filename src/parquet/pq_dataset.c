@@ -14,23 +14,44 @@ int pq_has_wildcard(const char *z) {
     return strpbrk(z, "*?[") != NULL;
 }
 
-int pq_file_list_add(PqFileList *l, const char *path) {
+int pq_file_list_add_obj(PqFileList *l, const char *path, uint64_t size, const char *tag) {
     if (l->n == l->cap) {
         int cap = l->cap ? l->cap * 2 : 16;
         char **p = bz_realloc(l->paths, (size_t)cap * sizeof *p);
         if (!p) return BZ_NOMEM;
         l->paths = p;
+        uint64_t *sz = bz_realloc(l->sizes, (size_t)cap * sizeof *sz);
+        if (!sz) return BZ_NOMEM;
+        l->sizes = sz;
+        char **et = bz_realloc(l->etags, (size_t)cap * sizeof *et);
+        if (!et) return BZ_NOMEM;
+        l->etags = et;
         l->cap = cap;
     }
     l->paths[l->n] = bz_strdup(path);
-    if (!l->paths[l->n]) return BZ_NOMEM;
+    l->sizes[l->n] = size;
+    l->etags[l->n] = tag ? bz_strdup(tag) : NULL;
+    if (!l->paths[l->n] || (tag && !l->etags[l->n])) {
+        bz_free(l->paths[l->n]);
+        bz_free(l->etags[l->n]);
+        return BZ_NOMEM;
+    }
     l->n++;
     return BZ_OK;
 }
 
+int pq_file_list_add(PqFileList *l, const char *path) {
+    return pq_file_list_add_obj(l, path, UINT64_MAX, NULL);
+}
+
 void pq_file_list_free(PqFileList *l) {
-    for (int i = 0; i < l->n; i++) bz_free(l->paths[i]);
+    for (int i = 0; i < l->n; i++) {
+        bz_free(l->paths[i]);
+        bz_free(l->etags[i]);
+    }
     bz_free(l->paths);
+    bz_free(l->sizes);
+    bz_free(l->etags);
     memset(l, 0, sizeof *l);
 }
 

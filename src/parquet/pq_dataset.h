@@ -16,7 +16,9 @@
 #include "common/bz_common.h"
 
 typedef struct PqFileList {
-    char **paths; /* owned */
+    char **paths;    /* owned */
+    uint64_t *sizes; /* known object sizes (from a listing), UINT64_MAX unknown */
+    char **etags;    /* known version tags, NULL unknown (owned) */
     int n, cap;
 } PqFileList;
 
@@ -29,6 +31,8 @@ int pq_has_wildcard(const char *z);
 ** path that does not exist is BZ_NOTFOUND. Results of one call are sorted. */
 int pq_expand_local(const char *pattern, PqFileList *out, BzErr *err);
 int pq_file_list_add(PqFileList *l, const char *path);
+/* Add a listed object whose size and version tag are known (tag may be NULL). */
+int pq_file_list_add_obj(PqFileList *l, const char *path, uint64_t size, const char *tag);
 void pq_file_list_free(PqFileList *l);
 
 /* Hive partitions of a path: each "key=value" directory segment. Calls

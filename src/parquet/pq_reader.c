@@ -23,6 +23,7 @@
 #include <stdatomic.h>
 
 #include "codec/bz_codec.h"
+#include "pq_cache.h"
 #include "pq_encoding.h"
 #include "pq_prune.h"
 
@@ -322,7 +323,31 @@ int pq_file_open(BzReadAt *src, const PqOpenOpts *opts, PqFile **out, BzErr *err
                     (unsigned long long)size);
         goto fail;
     }
-    tail_len = size < PQ_TAIL_READ ? size : PQ_TAIL_READ;
+    /* cached footer: no read at all */
+    if (src->etag && src->etag[0]) {
+        size_t cn = 0;
+        int hit = pq_footer_cache_get(src->name, src->etag, &footer, &cn);
+        if (!hit && opts && opts->footer_get &&
+            opts->footer_get(opts->footer_ctx, src->name, src->etag, &footer, &cn)) {
+            pq_footer_cache_put(src->name, src->etag, footer, cn);
+            hit = 1;
+        }
+        if (hit) {
+            if (cn > size - 12) {
+                rc = bz_err(err, BZ_CORRUPT, "cached footer is larger than the file");
+                goto fail;
+            }
+            f->footer_len = cn;
+            rc = pq_meta_parse(footer, cn, &f->meta, err);
+            if (rc) {
+                bz_err_prefix(err, "cached footer");
+                goto fail;
+            }
+            goto parsed;
+        }
+    }
+    tail_len = opts && opts->tail_size >= 12 ? opts->tail_size : PQ_TAIL_READ;
+    if (tail_len > size) tail_len = size;
     tail = bz_malloc(tail_len);
     if (!tail) {
         rc = bz_err(err, BZ_NOMEM, "out of memory");
@@ -351,7 +376,12 @@ int pq_file_open(BzReadAt *src, const PqOpenOpts *opts, PqFile **out, BzErr *err
     }
     f->footer_len = flen;
     if (flen + 8 <= tail_len) {
-        rc = pq_meta_parse(tail + tail_len - 8 - flen, flen, &f->meta, err);
+        const uint8_t *fp = tail + tail_len - 8 - flen;
+        rc = pq_meta_parse(fp, flen, &f->meta, err);
+        if (!rc && src->etag && src->etag[0]) {
+            pq_footer_cache_put(src->name, src->etag, fp, flen);
+            if (opts && opts->footer_put) opts->footer_put(opts->footer_ctx, src->name, src->etag, fp, flen);
+        }
     } else {
         footer = bz_malloc(flen);
         if (!footer) {
@@ -360,11 +390,16 @@ int pq_file_open(BzReadAt *src, const PqOpenOpts *opts, PqFile **out, BzErr *err
         }
         rc = pq_read(src, size - 8 - flen, flen, footer, err);
         if (!rc) rc = pq_meta_parse(footer, flen, &f->meta, err);
+        if (!rc && src->etag && src->etag[0]) {
+            pq_footer_cache_put(src->name, src->etag, footer, flen);
+            if (opts && opts->footer_put) opts->footer_put(opts->footer_ctx, src->name, src->etag, footer, flen);
+        }
     }
     if (rc) {
         bz_err_prefix(err, "footer");
         goto fail;
     }
+parsed:
     if (f->meta->encrypted) {
         rc = bz_err(err, BZ_UNSUPPORTED, "file is encrypted (plaintext footer, encrypted "
                                          "columns); Parquet modular encryption is not supported");
@@ -1477,7 +1512,15 @@ static void json_value(const PqFile *f, const PqLeaf *l, const void *vals, int v
     case PV_REAL:
         if (isnan(v.d)) bz_buf_appendz(out, "null");
         else if (isinf(v.d)) bz_buf_appendz(out, v.d > 0 ? "9e999" : "-9e999");
-        else bz_buf_printf(out, "%.17g", v.d);
+        else {
+            /* shortest text that reads back as the same double: 4.8, not 4.7999999999999998 */
+            char tmp[40];
+            for (int prec = 15; prec <= 17; prec++) {
+                snprintf(tmp, sizeof tmp, "%.*g", prec, v.d);
+                if (strtod(tmp, NULL) == v.d) break;
+            }
+            bz_buf_appendz(out, tmp);
+        }
         break;
     case PV_TEXT: bz_buf_json_str(out, v.p, v.n); break;
     case PV_BLOB: {

@@ -103,10 +103,17 @@ typedef struct PqFile {
 typedef struct PqOpenOpts {
     int binary_as_string;
     int decimal_as_text;
+    size_t tail_size;      /* bytes read from the end to find the footer (0: 64 KiB) */
+    /* Optional persistent footer cache (e.g. a SQLite database), consulted
+    ** after the in-process cache for sources with a version tag. get returns
+    ** 1 and a bz_malloc'd copy on a hit. */
+    int (*footer_get)(void *ctx, const char *name, const char *tag, uint8_t **buf, size_t *n);
+    void (*footer_put)(void *ctx, const char *name, const char *tag, const uint8_t *buf, size_t n);
+    void *footer_ctx;
 } PqOpenOpts;
 
 /* Open: read and parse the footer (one read of the tail, a second only when
-** the footer is larger), build the schema. Takes ownership of src, even on
+** the footer is larger; none when the footer cache has it), build the schema. Takes ownership of src, even on
 ** error. Errors name the source. */
 int pq_file_open(BzReadAt *src, const PqOpenOpts *opts, PqFile **out, BzErr *err);
 void pq_file_close(PqFile *f);

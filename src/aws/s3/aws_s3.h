@@ -121,6 +121,11 @@ size_t aws_s3_glob_prefix_len(const char *pattern);
 int aws_s3_open_readat(const char *url_or_bucket_key, const AwsS3Options *opt, BzReadAt **out,
                        BzErr *err);
 
+/* Same, for an object whose size and ETag are already known (from a
+** listing): no HEAD request is made; etag may be NULL (then no If-Match). */
+int aws_s3_open_readat_known(const char *url_or_bucket_key, const AwsS3Options *opt, uint64_t size,
+                             const char *etag, BzReadAt **out, BzErr *err);
+
 /* Plan used by read_ranges (exposed for tests): sort ranges by offset and
 ** merge those whose gap is < gap while the merged size stays <= max_merge.
 ** group[i] receives the merged-request index of range i; starts/lens (each

@@ -401,3 +401,28 @@ fail:
     s3_close(&s->base);
     return rc;
 }
+
+int aws_s3_open_readat_known(const char *url, const AwsS3Options *opt, uint64_t size,
+                             const char *etag, BzReadAt **out, BzErr *err) {
+    AwsS3Options o;
+    S3ReadAt *s;
+    int rc;
+    if (opt) o = *opt;
+    else memset(&o, 0, sizeof o);
+    o.lazy = 1;
+    rc = aws_s3_open_readat(url, &o, out, err);
+    if (rc) return rc;
+    s = (S3ReadAt *)*out;
+    s->base.size = size;
+    if (etag && etag[0]) {
+        s->base.etag = bz_strdup(etag);
+        s->ifmatch = bz_mprintf("\"%s\"", etag);
+        if (!s->base.etag || !s->ifmatch) {
+            bz_readat_close(*out);
+            *out = NULL;
+            return bz_err(err, BZ_NOMEM, "out of memory");
+        }
+    }
+    s->have_size = 1;
+    return BZ_OK;
+}

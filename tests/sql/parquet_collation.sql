@@ -1,13 +1,6 @@
--- BUG (ext/vtab_parquet.c pqtabBestIndex): a constraint with a collating sequence
--- other than BINARY (COLLATE NOCASE, RTRIM, or a column declared with one in a view)
--- is used to prune row groups with byte comparisons: statistics and bloom filters
--- then rule out row groups that hold matching rows, and rows are lost. Constraints
--- whose sqlite3_vtab_collation() is not BINARY must not be pushed (nor evaluated
--- exactly in the scanner).
---   SELECT count(*) FROM trips WHERE zone = 'docks' COLLATE NOCASE
---   returns 0; right: 2512 (the pushdown=0 table returns 2512)
---   SELECT count(*) FROM trips WHERE vendor = 'acme   ' COLLATE RTRIM
---   returns 0; right: 8181
+-- Regression: constraints with a collation other than BINARY (COLLATE NOCASE,
+-- RTRIM) must not prune row groups with byte comparisons, nor be evaluated
+-- in the scanner: every row that matches under the collation is returned.
 CREATE VIRTUAL TABLE trips USING parquet('data/trips');
 CREATE VIRTUAL TABLE trips0 USING parquet('data/trips', pushdown=0);
 SELECT 'nocase_count', (SELECT count(*) FROM trips WHERE zone = 'docks' COLLATE NOCASE) = 2512;
