@@ -69,12 +69,12 @@ for t in "${targets[@]}"; do
         -artifact_prefix="$FZ/crashes/$t-" -print_final_stats=1 \
         "${work[@]}" "$FZ/corpus/$t" >"$log" 2>&1
     rc=$?
-    grep -E '^stat::(number_of_executed_units|new_units_added|peak_rss_mb)' "$log" | sed 's/^/      /'
+    grep -a -E '^stat::(number_of_executed_units|new_units_added|peak_rss_mb)' "$log" | sed 's/^/      /'
     if [ $rc != 0 ]; then
         status=1
         echo "fuzz: $t FAILED (exit $rc):"
-        grep -E 'ERROR|SUMMARY|Test unit written|runtime error' "$log" | head -n 10 | sed 's/^/      /'
-        art=$(sed -n 's/.*Test unit written to \(.*\)$/\1/p' "$log" | tail -n 1)
+        grep -a -E 'ERROR|SUMMARY|Test unit written|runtime error' "$log" | head -n 10 | sed 's/^/      /'
+        art=$(LC_ALL=C sed -n 's/.*Test unit written to \(.*\)$/\1/p' "$log" | tail -n 1)
         if [ -n "$art" ]; then
             echo "      reproduce: $FZ/fuzz_$t $art"
             echo "      minimize:  $FZ/fuzz_$t -minimize_crash=1 -runs=20000 -exact_artifact_path=tests/fuzz/regressions/$t/NAME $art"
