@@ -63,6 +63,7 @@ int bz_file_open(const char *path, BzReadAt **out, BzErr *err) {
     f->base.read_at = file_read_at;
     f->base.close = file_close;
     f->base.size = (uint64_t)st.st_size;
+    f->base.local = 1;
     f->base.name = bz_strdup(path);
     f->base.etag = bz_mprintf("%lld-%lld.%09ld", (long long)st.st_size, (long long)st.st_mtim.tv_sec,
                               (long)st.st_mtim.tv_nsec);

@@ -43,6 +43,7 @@ struct BzReadAt {
     char *etag;           /* version tag for caches (mtime+size for files); may be NULL */
     uint64_t bytes_read;  /* bytes actually fetched from the medium */
     uint64_t n_requests;  /* read calls / HTTP requests issued */
+    int local;            /* 1: reads are cheap (a local file), so small checks may read */
 };
 
 /* Open a local file for reading. On success *out owns an fd; close with

@@ -175,6 +175,8 @@ static int build_schema(PqFile *f, BzErr *err) {
         PqNode *nd = &f->nodes[i];
         nd->el = e;
         nd->leaf = -1;
+        if (!bz_utf8_valid((const unsigned char *)e->name, strlen(e->name)))
+            return bz_err(err, BZ_CORRUPT, "schema element %d has a name that is not valid UTF-8", i);
         if (e->num_children < 0 || e->num_children > n - 1 - i)
             return bz_err(err, BZ_CORRUPT, "schema element \"%s\" claims %d children", e->name,
                           e->num_children);
@@ -364,9 +366,16 @@ int pq_file_open(BzReadAt *src, const PqOpenOpts *opts, PqFile **out, BzErr *err
         rc = bz_err(err, BZ_CORRUPT, "not a Parquet file (bad magic at the end)");
         goto fail;
     }
-    if (tail_len == size && memcmp(tail, "PAR1", 4) != 0) {
-        rc = bz_err(err, BZ_CORRUPT, "not a Parquet file (bad magic at the start)");
-        goto fail;
+    /* The leading magic: free when the tail covers the file; one small read
+    ** for local files; skipped on remote sources (a request per file). */
+    if (tail_len == size || src->local) {
+        uint8_t head[4];
+        if (tail_len == size) memcpy(head, tail, 4);
+        else if ((rc = pq_read(src, 0, 4, head, err)) != BZ_OK) goto fail;
+        if (memcmp(head, "PAR1", 4) != 0) {
+            rc = bz_err(err, BZ_CORRUPT, "not a Parquet file (bad magic at the start)");
+            goto fail;
+        }
     }
     flen = rd_le32(tail + tail_len - 8);
     if (flen > size - 12 || flen > PQ_MAX_FOOTER_SIZE) {
