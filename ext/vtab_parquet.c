@@ -819,39 +819,19 @@ static size_t pattern_prefix(const char *p, size_t n, int glob) {
     return k;
 }
 
-/* Does file f's hive value for column col satisfy predicate p? */
+/* Can a file whose hive value for column col is `val` (NULL: the path has no
+** such segment) hold a row satisfying p? */
 static int hive_may_match(PqTable *t, const char *val, int col, const PqPred *p) {
     PqValue hv = {0};
-    int c;
-    if (!val) return p->op != PQ_OP_NOTNULL && p->op != PQ_OP_EQ && p->op != PQ_OP_IN;
-    if (t->hive_cols[col - t->n_data].is_int) {
+    if (val && t->hive_cols[col - t->n_data].is_int) {
         hv.type = PV_INT;
         hv.i = strtoll(val, NULL, 10);
-    } else {
+    } else if (val) {
         hv.type = PV_TEXT;
         hv.p = val;
         hv.n = strlen(val);
     }
-    switch (p->op) {
-    case PQ_OP_ISNULL: return 0;
-    case PQ_OP_NOTNULL: return 1;
-    case PQ_OP_IN:
-        for (int i = 0; i < p->n_in; i++)
-            if (pq_value_cmp(&hv, &p->in[i]) == 0) return 1;
-        return 0;
-    case PQ_OP_PREFIX: return hv.type == PV_TEXT && hv.n >= p->val.n && memcmp(hv.p, p->val.p, p->val.n) == 0;
-    }
-    if (p->val.type == PV_NULL) return 0;
-    c = pq_value_cmp(&hv, &p->val);
-    switch (p->op) {
-    case PQ_OP_EQ: return c == 0;
-    case PQ_OP_NE: return c != 0;
-    case PQ_OP_LT: return c < 0;
-    case PQ_OP_LE: return c <= 0;
-    case PQ_OP_GT: return c > 0;
-    case PQ_OP_GE: return c >= 0;
-    }
-    return 1;
+    return pq_pred_eval(p, &hv);
 }
 
 /* Open the next file that may match; sets c->eof when none is left. */

@@ -59,7 +59,8 @@ int pq_pred_eval(const PqPred *p, const PqValue *v) {
             if (!is_null(&p->in[i]) && pq_value_cmp(v, &p->in[i]) == 0) return 1;
         return 0;
     }
-    if (p->op == PQ_OP_PREFIX) return 1;
+    if (p->op == PQ_OP_PREFIX) /* necessary for LIKE 'prefix%' / GLOB 'prefix*' */
+        return v->type == PV_TEXT && v->n >= p->val.n && memcmp(v->p, p->val.p, p->val.n) == 0;
     if (is_null(&p->val)) return 0;
     c = pq_value_cmp(v, &p->val);
     switch (p->op) {

@@ -139,7 +139,8 @@ typedef struct PqPred {
 ** blob; text and blobs bytewise (BINARY collation). */
 int pq_value_cmp(const PqValue *a, const PqValue *b);
 /* 1 if value v of the predicate's field satisfies it (NULL and NaN are
-** NULL). PREFIX is not evaluated exactly (returns 1). */
+** NULL). PREFIX tests only that text starts with the prefix: a necessary
+** condition of the LIKE/GLOB it came from, never used as an exact filter. */
 int pq_pred_eval(const PqPred *p, const PqValue *v);
 
 typedef struct PqScanOpts {
