@@ -25,6 +25,9 @@ int bz_register_parquet(sqlite3 *db);
 /* ---- vtab_redis.c ---- */
 int bz_register_redis(sqlite3 *db);
 
+/* ---- vtab_dynamodb.c ---- */
+int bz_register_dynamodb(sqlite3 *db);
+
 /* ---- fn_s3.c ---- */
 int bz_register_s3(sqlite3 *db);
 

@@ -12,7 +12,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
 DIR=${BZ_STACK_DIR:-$ROOT/build/stack}
-SERVICES=${BZ_STACK_SERVICES:-redis s3}
+SERVICES=${BZ_STACK_SERVICES:-redis s3 ddb}
 mkdir -p "$DIR"
 
 free_port() {
@@ -72,6 +72,38 @@ s3_env() {
     echo "export AWS_ACCESS_KEY_ID=S3RVER AWS_SECRET_ACCESS_KEY=S3RVER AWS_REGION=us-east-1"
     echo "export AWS_EC2_METADATA_DISABLED=true"
     echo "export BZ_S3_PORT=$(cat "$DIR/s3.port") BZ_S3_BUCKET=bz-test"
+}
+
+# ---- ddb --------------------------------------------------------------------
+# DynamoDB Local, the official AWS jar shipped by the npm package
+# amplify-dynamodb-simulator, on Debian's Java 17, in memory. It accepts any
+# credentials (it checks the signature's shape, not the secret).
+ddb_jar() {
+    local j
+    for j in "$ROOT"/node_modules/amplify-dynamodb-simulator/emulator/DynamoDBLocal.jar \
+        "$ROOT"/node_modules/*/emulator/DynamoDBLocal.jar; do
+        [ -f "$j" ] && { echo "$j"; return 0; }
+    done
+    return 1
+}
+ddb_start() {
+    local port jar java
+    jar=$(ddb_jar) || { echo "DynamoDBLocal.jar not found (npm install)" >"$DIR/ddb.log"; return 1; }
+    java=$(command -v java || true)
+    [ -x /usr/lib/jvm/java-17-openjdk-amd64/bin/java ] && java=/usr/lib/jvm/java-17-openjdk-amd64/bin/java
+    [ -n "$java" ] || { echo "java not found (openjdk-17-jre-headless)" >"$DIR/ddb.log"; return 1; }
+    port=$(free_port)
+    echo "$port" >"$DIR/ddb.port"
+    (cd "$(dirname "$jar")" && spawn ddb "$java" -Xmx${BZ_DDB_XMX:-1g} \
+        -Djava.library.path="$(dirname "$jar")/DynamoDBLocal_lib" -jar "$jar" \
+        -inMemory -port "$port")
+    wait_port "$port" 60
+}
+ddb_env() {
+    echo "export AWS_ENDPOINT_URL_DYNAMODB=http://127.0.0.1:$(cat "$DIR/ddb.port")"
+    echo "export AWS_ACCESS_KEY_ID=\${AWS_ACCESS_KEY_ID:-bzdummy} AWS_SECRET_ACCESS_KEY=\${AWS_SECRET_ACCESS_KEY:-bzdummy}"
+    echo "export AWS_REGION=\${AWS_REGION:-us-east-1} AWS_EC2_METADATA_DISABLED=true"
+    echo "export BZ_DDB_PORT=$(cat "$DIR/ddb.port")"
 }
 
 # ---- commands -----------------------------------------------------------------
