@@ -61,6 +61,7 @@ int sqlite3_buzzlite_init(sqlite3 *db, char **pzErrMsg, const sqlite3_api_routin
     if (rc == SQLITE_OK) rc = bz_register_parquet(db);
     if (rc == SQLITE_OK) rc = bz_register_redis(db);
     if (rc == SQLITE_OK) rc = bz_register_s3(db);
+    if (rc == SQLITE_OK) rc = bz_register_hbee(db);
     if (rc == SQLITE_OK) rc = bz_register_dynamodb(db);
     if (rc != SQLITE_OK && pzErrMsg) *pzErrMsg = sqlite3_mprintf("buzzlite: init failed (%d)", rc);
     return rc;

@@ -31,4 +31,8 @@ int bz_register_dynamodb(sqlite3 *db);
 /* ---- fn_s3.c ---- */
 int bz_register_s3(sqlite3 *db);
 
+/* ---- vtab_hbee.c ---- */
+/* The hbee table and hbee_explain/hbee_config/hbee_last_stats. */
+int bz_register_hbee(sqlite3 *db);
+
 #endif

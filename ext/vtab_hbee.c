@@ -1,0 +1,674 @@
+/*
+** vtab_hbee.c: the `hbee` virtual table and the hbee_explain, hbee_config
+** and hbee_last_stats functions: a query over a `parquet` table, split by
+** files, run on a pool of workers and combined.
+**
+**   CREATE VIRTUAL TABLE t USING parquet('data/trips');
+**   CREATE VIRTUAL TABLE r USING hbee(
+**       query='SELECT zone, count(*) AS n, avg(fare) FROM t GROUP BY zone',
+**       executor=local, workers=4, split_bytes=67108864);
+**   SELECT * FROM r ORDER BY n DESC;        -- every scan runs the query
+**   SELECT hbee_explain('SELECT count(*) FROM t');
+**   SELECT hbee_config('workers', 2);       -- this connection's default
+**   SELECT hbee_last_stats();               -- JSON of the last run
+**
+** Options (CREATE arguments; defaults from hbee_config, then built-ins):
+**   query        the SELECT (required); its FROM names a parquet table of
+**                this connection, whose definition (sqlite_schema.sql) gives
+**                the paths and options every worker uses
+**   executor     local (threads in this process); redis and lambda later
+**   workers      threads of the local executor (default: number of cores)
+**   split_bytes  target compressed bytes per split (default 64 MiB; splits
+**                are whole files until the parquet table can read chosen
+**                row groups)
+**
+** How the executors reach SQLite: src/exec calls SQLite through an ExecSql
+** table (see src/exec/exec.h). This file fills it from the extension
+** routines (sqlite3_api), or from the linked library when compiled with
+** SQLITE_CORE into the hbee binary. Each worker connection registers
+** buzzlite by calling sqlite3_buzzlite_init directly.
+**
+** The table is DIRECTONLY (like csv.c): it reads files and starts threads,
+** so it must not be usable from triggers or views of an untrusted schema.
+*/
+#include "bz_ext.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "buzzlite.h"
+#include "exec/exec.h"
+#include "plan/plan.h"
+#include "wire/wire.h"
+
+#define HBEE_DEFAULT_SPLIT_BYTES ((int64_t)64 << 20)
+
+/* Per-connection state shared by the module and the functions. */
+typedef struct HbeeConn {
+    char zExecutor[16];
+    int nWorkers;          /* 0 = cores */
+    int64_t splitBytes;
+    uint64_t nQuery;
+    ExecStats last;
+    int bHaveLast;
+} HbeeConn;
+
+typedef struct HbeeOpts {
+    char zExecutor[16];
+    int nWorkers;
+    int64_t splitBytes;
+} HbeeOpts;
+
+static ExecSql hbee_sql;
+
+static int hbeeInitDb(sqlite3 *db, char **pzErr) {
+#ifdef SQLITE_CORE
+    return sqlite3_buzzlite_init(db, pzErr, NULL);
+#else
+    return sqlite3_buzzlite_init(db, pzErr, sqlite3_api);
+#endif
+}
+
+static void hbeeFree(void *p) { sqlite3_free(p); }
+
+static void fill_exec_sql(ExecSql *s) {
+    s->open_v2 = sqlite3_open_v2;
+    s->close = sqlite3_close;
+    s->exec = sqlite3_exec;
+    s->prepare_v2 = sqlite3_prepare_v2;
+    s->step = sqlite3_step;
+    s->reset = sqlite3_reset;
+    s->finalize = sqlite3_finalize;
+    s->column_count = sqlite3_column_count;
+    s->column_type = sqlite3_column_type;
+    s->column_int64 = sqlite3_column_int64;
+    s->column_double = sqlite3_column_double;
+    s->column_text = sqlite3_column_text;
+    s->column_blob = sqlite3_column_blob;
+    s->column_bytes = sqlite3_column_bytes;
+    s->column_name = sqlite3_column_name;
+    s->bind_int64 = sqlite3_bind_int64;
+    s->bind_double = sqlite3_bind_double;
+    s->bind_text = sqlite3_bind_text;
+    s->bind_blob = sqlite3_bind_blob;
+    s->bind_null = sqlite3_bind_null;
+    s->errmsg = sqlite3_errmsg;
+    s->set_authorizer = sqlite3_set_authorizer;
+    s->free = hbeeFree;
+    s->init_db = hbeeInitDb;
+}
+
+/* ---- options -------------------------------------------------------------- */
+
+static int set_option(HbeeOpts *o, const char *k, const char *v, BzErr *err) {
+    char *end;
+    if (!sqlite3_stricmp(k, "executor")) {
+        if (sqlite3_stricmp(v, "local") == 0) {
+            snprintf(o->zExecutor, sizeof o->zExecutor, "local");
+            return BZ_OK;
+        }
+        if (!sqlite3_stricmp(v, "redis") || !sqlite3_stricmp(v, "lambda"))
+            return bz_err(err, BZ_UNSUPPORTED, "executor %s is not implemented yet (use local)", v);
+        return bz_err(err, BZ_MISUSE, "unknown executor '%s' (local, redis, lambda)", v);
+    }
+    if (!sqlite3_stricmp(k, "workers")) {
+        long n = strtol(v, &end, 10);
+        if (*v == 0 || *end || n < 0 || n > 256)
+            return bz_err(err, BZ_MISUSE, "workers: expected 0 (cores) to 256, got '%s'", v);
+        o->nWorkers = (int)n;
+        return BZ_OK;
+    }
+    if (!sqlite3_stricmp(k, "split_bytes")) {
+        long long n = strtoll(v, &end, 10);
+        if (*v == 0 || *end || n < 1)
+            return bz_err(err, BZ_MISUSE, "split_bytes: expected a positive integer, got '%s'", v);
+        o->splitBytes = n;
+        return BZ_OK;
+    }
+    return bz_err(err, BZ_MISUSE, "unknown option %s", k);
+}
+
+static void opts_from_conn(HbeeOpts *o, const HbeeConn *c) {
+    snprintf(o->zExecutor, sizeof o->zExecutor, "%s", c->zExecutor);
+    o->nWorkers = c->nWorkers;
+    o->splitBytes = c->splitBytes;
+}
+
+/* Strip quotes: 'x', "x" (doubled quotes inside). bz_malloc'd. */
+static char *unquote(const char *z) {
+    size_t n = strlen(z);
+    while (n && (*z == ' ' || *z == '\t' || *z == '\n')) z++, n--;
+    while (n && (z[n - 1] == ' ' || z[n - 1] == '\t' || z[n - 1] == '\n')) n--;
+    if (n >= 2 && (z[0] == '\'' || z[0] == '"') && z[n - 1] == z[0]) {
+        char q = z[0], *out = bz_malloc(n), *o = out;
+        if (!out) return NULL;
+        for (size_t i = 1; i < n - 1; i++) {
+            *o++ = z[i];
+            if (z[i] == q && i + 1 < n - 1 && z[i + 1] == q) i++;
+        }
+        *o = 0;
+        return out;
+    }
+    return bz_strndup(z, n);
+}
+
+/* ---- planning against the user's connection --------------------------------- */
+
+typedef struct HbeePlan {
+    PlanSelect *sel;
+    PlanQuery *q;
+    PlanDataset ds;
+    PlanSplits sp;
+    char *zCreate;  /* the dataset's CREATE VIRTUAL TABLE text */
+} HbeePlan;
+
+static void hbee_plan_free(HbeePlan *p) {
+    plan_query_free(p->q);
+    plan_select_free(p->sel);
+    plan_dataset_clear(&p->ds);
+    plan_splits_clear(&p->sp);
+    bz_free(p->zCreate);
+    memset(p, 0, sizeof *p);
+}
+
+/* Columns of the dataset table through pragma_table_xinfo. */
+static int load_columns(sqlite3 *db, const char *zSchema, const char *zTable, PlanColumn **paCol,
+                        int *pnCol, BzErr *err) {
+    sqlite3_stmt *st = NULL;
+    PlanColumn *a = NULL;
+    int n = 0, rc = BZ_OK;
+    *paCol = NULL;
+    *pnCol = 0;
+    if (sqlite3_prepare_v2(db, "SELECT name, type, hidden FROM pragma_table_xinfo(?1, ?2)", -1, &st,
+                           NULL) != SQLITE_OK)
+        return bz_err(err, BZ_ERROR, "%s", sqlite3_errmsg(db));
+    sqlite3_bind_text(st, 1, zTable, -1, SQLITE_STATIC);
+    if (zSchema) sqlite3_bind_text(st, 2, zSchema, -1, SQLITE_STATIC);
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        PlanColumn *na = bz_realloc(a, (size_t)(n + 1) * sizeof *na);
+        if (!na) {
+            rc = bz_err(err, BZ_NOMEM, "out of memory");
+            break;
+        }
+        a = na;
+        const char *nm = (const char *)sqlite3_column_text(st, 0);
+        const char *ty = (const char *)sqlite3_column_text(st, 1);
+        a[n].zName = bz_strdup(nm ? nm : "");
+        a[n].zType = bz_strdup(ty ? ty : "");
+        a[n].bHidden = sqlite3_column_int(st, 2) != 0;
+        n++;
+        if (!a[n - 1].zName || !a[n - 1].zType) {
+            rc = bz_err(err, BZ_NOMEM, "out of memory");
+            break;
+        }
+    }
+    sqlite3_finalize(st);
+    if (!rc && n == 0) rc = bz_err(err, BZ_NOTFOUND, "no such table: %s", zTable);
+    *paCol = a;
+    *pnCol = n;
+    return rc;
+}
+
+static void free_columns(PlanColumn *a, int n) {
+    for (int i = 0; i < n; i++) {
+        bz_free((char *)a[i].zName);
+        bz_free((char *)a[i].zType);
+    }
+    bz_free(a);
+}
+
+/* The CREATE text of the dataset table: temp first, then main (SQLite's
+** lookup order), or the named schema. */
+static int load_create(sqlite3 *db, const char *zSchema, const char *zTable, char **out,
+                       BzErr *err) {
+    const char *schemas[2] = {"temp", "main"};
+    int ns = 2;
+    *out = NULL;
+    if (zSchema) {
+        schemas[0] = zSchema;
+        ns = 1;
+    }
+    for (int i = 0; i < ns && !*out; i++) {
+        char *q = sqlite3_mprintf("SELECT sql FROM \"%w\".sqlite_schema WHERE type = 'table' AND "
+                                  "name = ?1 COLLATE NOCASE",
+                                  schemas[i]);
+        sqlite3_stmt *st = NULL;
+        if (!q) return bz_err(err, BZ_NOMEM, "out of memory");
+        int rc = sqlite3_prepare_v2(db, q, -1, &st, NULL);
+        sqlite3_free(q);
+        if (rc != SQLITE_OK) {
+            sqlite3_finalize(st);
+            continue;
+        }
+        sqlite3_bind_text(st, 1, zTable, -1, SQLITE_STATIC);
+        if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0)) {
+            *out = bz_strdup((const char *)sqlite3_column_text(st, 0));
+            if (!*out) {
+                sqlite3_finalize(st);
+                return bz_err(err, BZ_NOMEM, "out of memory");
+            }
+        }
+        sqlite3_finalize(st);
+    }
+    if (!*out) return bz_err(err, BZ_NOTFOUND, "no such table: %s", zTable);
+    return BZ_OK;
+}
+
+/* Parse and rewrite zQuery against db; with bSplits also read the dataset
+** definition and list its splits. */
+static int hbee_plan(sqlite3 *db, const char *zQuery, const HbeeOpts *o, int bSplits, HbeePlan *p,
+                     BzErr *err) {
+    PlanColumn *cols = NULL;
+    int ncol = 0, rc;
+    memset(p, 0, sizeof *p);
+    rc = plan_parse(zQuery, &p->sel, err);
+    if (!rc) rc = load_create(db, p->sel->zSchema, p->sel->zTable, &p->zCreate, err);
+    if (!rc) {
+        rc = plan_dataset_parse(p->zCreate, &p->ds, err);
+        if (rc) bz_err(err, rc, "%s is not a parquet table (hbee reads parquet tables only)",
+                       p->sel->zTable);
+    }
+    if (!rc) rc = load_columns(db, p->sel->zSchema, p->sel->zTable, &cols, &ncol, err);
+    if (!rc) rc = plan_rewrite(p->sel, cols, ncol, &p->q, err);
+    if (!rc && bSplits)
+        rc = plan_splits_list(&p->ds, p->q->azNeed, p->q->nNeed, o->splitBytes, &p->sp, err);
+    free_columns(cols, ncol);
+    if (rc) hbee_plan_free(p);
+    return rc;
+}
+
+static int make_executor(const HbeeOpts *o, Executor **ex, BzErr *err) {
+    if (strcmp(o->zExecutor, "local"))
+        return bz_err(err, BZ_UNSUPPORTED, "executor %s is not implemented yet", o->zExecutor);
+    return exec_local_create_sql(&hbee_sql, o->nWorkers, ex, err);
+}
+
+/* ---- the virtual table --------------------------------------------------------- */
+
+typedef struct HbeeTable {
+    sqlite3_vtab base;
+    sqlite3 *db;
+    HbeeConn *conn;
+    char *zQuery;
+    HbeeOpts opts;
+    int nOut;
+} HbeeTable;
+
+typedef struct HbeeCursor {
+    sqlite3_vtab_cursor base;
+    BzBuf result;
+    WireReader rd;
+    int bOpen;
+    WireValue *row;
+    int64_t rowid;
+    int eof;
+} HbeeCursor;
+
+static void table_free(HbeeTable *t) {
+    if (!t) return;
+    bz_free(t->zQuery);
+    sqlite3_free(t);
+}
+
+static int hbeeConnect(sqlite3 *db, void *pAux, int argc, const char *const *argv,
+                       sqlite3_vtab **ppVtab, char **pzErr) {
+    HbeeConn *conn = pAux;
+    HbeeTable *t = sqlite3_malloc(sizeof *t);
+    HbeePlan plan;
+    BzErr err;
+    BzBuf ddl;
+    uint8_t seen[4] = {0};
+    static const char *const keys[] = {"query", "executor", "workers", "split_bytes"};
+    bz_err_clear(&err);
+    memset(&plan, 0, sizeof plan);
+    bz_buf_init(&ddl, 0);
+    if (!t) return SQLITE_NOMEM;
+    memset(t, 0, sizeof *t);
+    t->db = db;
+    t->conn = conn;
+    opts_from_conn(&t->opts, conn);
+    for (int i = 3; i < argc; i++) {
+        const char *eq = strchr(argv[i], '=');
+        if (!eq) {
+            bz_err(&err, BZ_MISUSE, "expected key=value, got %s", argv[i]);
+            goto fail;
+        }
+        char *k = bz_strndup(argv[i], (size_t)(eq - argv[i]));
+        char *v = unquote(eq + 1);
+        if (!k || !v) {
+            bz_free(k);
+            bz_free(v);
+            bz_err(&err, BZ_NOMEM, "out of memory");
+            goto fail;
+        }
+        char *ks = k, *ke = k + strlen(k);
+        while (*ks == ' ') ks++;
+        while (ke > ks && ke[-1] == ' ') *--ke = 0;
+        size_t ki;
+        for (ki = 0; ki < BZ_ARRAY_LEN(keys); ki++)
+            if (!sqlite3_stricmp(ks, keys[ki])) break;
+        int rc = BZ_OK;
+        if (ki < BZ_ARRAY_LEN(keys) && seen[ki]) rc = bz_err(&err, BZ_MISUSE, "duplicate option %s", ks);
+        else if (ki == 0) {
+            t->zQuery = v;
+            v = NULL;
+        } else rc = set_option(&t->opts, ks, v, &err);
+        if (ki < BZ_ARRAY_LEN(keys)) seen[ki] = 1;
+        bz_free(k);
+        bz_free(v);
+        if (rc) goto fail;
+    }
+    if (!t->zQuery) {
+        bz_err(&err, BZ_MISUSE, "missing query: USING hbee(query='SELECT ...')");
+        goto fail;
+    }
+    if (hbee_plan(db, t->zQuery, &t->opts, 0, &plan, &err)) goto fail;
+    bz_buf_appendz(&ddl, "CREATE TABLE x(");
+    for (int i = 0; i < plan.q->nOut; i++) {
+        bz_buf_appendz(&ddl, i ? ", \"" : "\"");
+        for (const char *c = plan.q->azOut[i]; *c; c++) {
+            if (*c == '"') bz_buf_appendc(&ddl, '"');
+            bz_buf_appendc(&ddl, *c);
+        }
+        bz_buf_appendc(&ddl, '"');
+    }
+    bz_buf_appendc(&ddl, ')');
+    t->nOut = plan.q->nOut;
+    hbee_plan_free(&plan);
+    if (ddl.rc) {
+        bz_err(&err, BZ_NOMEM, "out of memory");
+        goto fail;
+    }
+    if (sqlite3_declare_vtab(db, ddl.data) != SQLITE_OK) {
+        bz_err(&err, BZ_ERROR, "cannot declare the table: %s", sqlite3_errmsg(db));
+        goto fail;
+    }
+    sqlite3_vtab_config(db, SQLITE_VTAB_DIRECTONLY);
+    bz_buf_free(&ddl);
+    *ppVtab = &t->base;
+    return SQLITE_OK;
+fail:
+    bz_buf_free(&ddl);
+    *pzErr = sqlite3_mprintf("hbee: %s", err.msg);
+    table_free(t);
+    return bz_sqlite_rc(err.code);
+}
+
+static int hbeeDisconnect(sqlite3_vtab *pVtab) {
+    table_free((HbeeTable *)pVtab);
+    return SQLITE_OK;
+}
+
+static int hbeeBestIndex(sqlite3_vtab *pVtab, sqlite3_index_info *info) {
+    (void)pVtab;
+    /* Every scan runs the whole query; SQLite applies the constraints. */
+    info->estimatedCost = 1e9;
+    info->estimatedRows = 1000;
+    return SQLITE_OK;
+}
+
+static int hbeeOpen(sqlite3_vtab *pVtab, sqlite3_vtab_cursor **ppCur) {
+    HbeeCursor *c = sqlite3_malloc(sizeof *c);
+    (void)pVtab;
+    if (!c) return SQLITE_NOMEM;
+    memset(c, 0, sizeof *c);
+    bz_buf_init(&c->result, 0);
+    *ppCur = &c->base;
+    return SQLITE_OK;
+}
+
+static void cursor_reset(HbeeCursor *c) {
+    if (c->bOpen) wire_reader_close(&c->rd);
+    c->bOpen = 0;
+    bz_buf_free(&c->result);
+    bz_buf_init(&c->result, 0);
+    bz_free(c->row);
+    c->row = NULL;
+    c->rowid = 0;
+    c->eof = 1;
+}
+
+static int hbeeClose(sqlite3_vtab_cursor *cur) {
+    HbeeCursor *c = (HbeeCursor *)cur;
+    cursor_reset(c);
+    bz_buf_free(&c->result);
+    sqlite3_free(c);
+    return SQLITE_OK;
+}
+
+static int cursor_step(HbeeCursor *c, BzErr *err) {
+    int rc = wire_reader_next(&c->rd, c->row, err);
+    if (rc == BZ_DONE) {
+        c->eof = 1;
+        return BZ_OK;
+    }
+    if (rc == BZ_OK) c->rowid++;
+    return rc;
+}
+
+/* Run the table's query; fills the connection's last stats. */
+static int run_query(sqlite3 *db, HbeeConn *conn, const char *zQuery, const HbeeOpts *o,
+                     BzBuf *out, BzErr *err) {
+    HbeePlan plan;
+    Executor *ex = NULL;
+    ExecStats st;
+    char qid[32];
+    int rc;
+    memset(&st, 0, sizeof st);
+    rc = hbee_plan(db, zQuery, o, 1, &plan, err);
+    if (!rc) rc = make_executor(o, &ex, err);
+    if (!rc) {
+        snprintf(qid, sizeof qid, "q%llu", (unsigned long long)++conn->nQuery);
+        rc = exec_run(&hbee_sql, ex, plan.q, &plan.sp, &plan.ds, qid, out, &st, err);
+        exec_stats_clear(&conn->last);
+        conn->last = st;
+        conn->bHaveLast = 1;
+    }
+    exec_close(ex);
+    hbee_plan_free(&plan);
+    return rc;
+}
+
+static int hbeeFilter(sqlite3_vtab_cursor *cur, int idxNum, const char *idxStr, int argc,
+                      sqlite3_value **argv) {
+    HbeeCursor *c = (HbeeCursor *)cur;
+    HbeeTable *t = (HbeeTable *)cur->pVtab;
+    BzErr err;
+    int rc;
+    (void)idxNum;
+    (void)idxStr;
+    (void)argc;
+    (void)argv;
+    bz_err_clear(&err);
+    cursor_reset(c);
+    rc = run_query(t->db, t->conn, t->zQuery, &t->opts, &c->result, &err);
+    if (!rc) rc = wire_reader_open(&c->rd, c->result.data, c->result.n, &err);
+    if (!rc) {
+        c->bOpen = 1;
+        if (c->rd.nCol != t->nOut)
+            rc = bz_err(&err, BZ_ERROR, "the query now has %d columns, the table %d (recreate it)",
+                        c->rd.nCol, t->nOut);
+    }
+    if (!rc) {
+        c->row = bz_calloc((size_t)t->nOut + 1, sizeof *c->row);
+        if (!c->row) rc = bz_err(&err, BZ_NOMEM, "out of memory");
+    }
+    if (!rc) {
+        c->eof = 0;
+        rc = cursor_step(c, &err);
+    }
+    if (rc) {
+        bz_err_prefix(&err, "hbee");
+        return bz_vtab_error(cur->pVtab, &err);
+    }
+    return SQLITE_OK;
+}
+
+static int hbeeNext(sqlite3_vtab_cursor *cur) {
+    HbeeCursor *c = (HbeeCursor *)cur;
+    BzErr err;
+    bz_err_clear(&err);
+    if (cursor_step(c, &err)) return bz_vtab_error(cur->pVtab, &err);
+    return SQLITE_OK;
+}
+
+static int hbeeEof(sqlite3_vtab_cursor *cur) { return ((HbeeCursor *)cur)->eof; }
+
+static int hbeeColumn(sqlite3_vtab_cursor *cur, sqlite3_context *ctx, int i) {
+    HbeeCursor *c = (HbeeCursor *)cur;
+    const WireValue *v;
+    if (i < 0 || i >= c->rd.nCol) return SQLITE_OK;
+    v = &c->row[i];
+    switch (v->type) {
+    case WV_INT: sqlite3_result_int64(ctx, v->i); break;
+    case WV_REAL: sqlite3_result_double(ctx, v->d); break;
+    case WV_TEXT: sqlite3_result_text64(ctx, v->p, v->n, SQLITE_TRANSIENT, SQLITE_UTF8); break;
+    case WV_BLOB: sqlite3_result_blob64(ctx, v->p, v->n, SQLITE_TRANSIENT); break;
+    default: sqlite3_result_null(ctx); break;
+    }
+    return SQLITE_OK;
+}
+
+static int hbeeRowid(sqlite3_vtab_cursor *cur, sqlite3_int64 *pRowid) {
+    *pRowid = ((HbeeCursor *)cur)->rowid;
+    return SQLITE_OK;
+}
+
+static sqlite3_module hbeeModule = {
+    0,             /* iVersion */
+    hbeeConnect,   /* xCreate */
+    hbeeConnect,   /* xConnect */
+    hbeeBestIndex, hbeeDisconnect, hbeeDisconnect, hbeeOpen, hbeeClose, hbeeFilter, hbeeNext,
+    hbeeEof,       hbeeColumn,     hbeeRowid,      0,        0,         0,          0,
+    0,             0,              0,              0,        0,         0,          0,
+};
+
+/* ---- functions -------------------------------------------------------------------- */
+
+static void explainFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
+    HbeeConn *conn = sqlite3_user_data(ctx);
+    sqlite3 *db = sqlite3_context_db_handle(ctx);
+    const char *zQuery = (const char *)sqlite3_value_text(argv[0]);
+    HbeeOpts o;
+    HbeePlan plan;
+    BzErr err;
+    BzBuf b;
+    (void)argc;
+    bz_err_clear(&err);
+    if (!zQuery) return;
+    opts_from_conn(&o, conn);
+    if (hbee_plan(db, zQuery, &o, 1, &plan, &err)) {
+        char *m = sqlite3_mprintf("hbee: %s", err.msg);
+        sqlite3_result_error(ctx, m ? m : "hbee: out of memory", -1);
+        sqlite3_free(m);
+        return;
+    }
+    bz_buf_init(&b, 0);
+    int64_t rows = 0, bytes = 0;
+    for (int i = 0; i < plan.sp.n; i++) {
+        rows += plan.sp.a[i].nRows;
+        bytes += plan.sp.a[i].nBytes;
+    }
+    bz_buf_printf(&b, "executor: %s (workers=%d)\n", o.zExecutor,
+                  o.nWorkers ? o.nWorkers : exec_cores());
+    bz_buf_printf(&b, "dataset: %s\n", plan.zCreate);
+    bz_buf_printf(&b,
+                  "splits: %d (files: %lld, split_bytes=%lld, whole files), rows %lld, "
+                  "bytes %lld\n",
+                  plan.sp.n, (long long)plan.sp.nFiles, (long long)o.splitBytes, (long long)rows,
+                  (long long)bytes);
+    for (int i = 0; i < plan.sp.n; i++) {
+        const PlanSplit *s = &plan.sp.a[i];
+        bz_buf_printf(&b, "  split %d: %s row_groups=", i, s->zPath);
+        if (s->nRg == 0) bz_buf_appendz(&b, "none");
+        else if (s->nRg == 1) bz_buf_printf(&b, "%d", s->aRg[0]);
+        else bz_buf_printf(&b, "%d-%d", s->aRg[0], s->aRg[s->nRg - 1]);
+        bz_buf_printf(&b, " rows=%lld bytes=%lld\n", (long long)s->nRows, (long long)s->nBytes);
+    }
+    bz_buf_appendz(&b, "columns:");
+    for (int i = 0; i < plan.q->nNeed; i++) bz_buf_printf(&b, " %s", plan.q->azNeed[i]);
+    bz_buf_printf(&b, "\npartial (each split, table split%s):\n  %s\n",
+                  plan.q->nTopN >= 0 ? ", top-N" : "", plan.q->zPartial);
+    bz_buf_printf(&b, "combine (table partials):\n  %s\n  %s\n", plan.q->zPartialsDdl,
+                  plan.q->zCombine);
+    hbee_plan_free(&plan);
+    if (b.rc) {
+        bz_buf_free(&b);
+        sqlite3_result_error_nomem(ctx);
+        return;
+    }
+    sqlite3_result_text64(ctx, b.data, b.n, SQLITE_TRANSIENT, SQLITE_UTF8);
+    bz_buf_free(&b);
+}
+
+static void configFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
+    HbeeConn *conn = sqlite3_user_data(ctx);
+    const char *k = (const char *)sqlite3_value_text(argv[0]);
+    BzErr err;
+    bz_err_clear(&err);
+    if (!k) return;
+    if (argc == 2) {
+        HbeeOpts o;
+        const char *v = (const char *)sqlite3_value_text(argv[1]);
+        opts_from_conn(&o, conn);
+        if (!v || set_option(&o, k, v, &err)) {
+            char *m = sqlite3_mprintf("hbee_config: %s", v ? err.msg : "value is NULL");
+            sqlite3_result_error(ctx, m ? m : "out of memory", -1);
+            sqlite3_free(m);
+            return;
+        }
+        snprintf(conn->zExecutor, sizeof conn->zExecutor, "%s", o.zExecutor);
+        conn->nWorkers = o.nWorkers;
+        conn->splitBytes = o.splitBytes;
+    }
+    if (!sqlite3_stricmp(k, "executor")) sqlite3_result_text(ctx, conn->zExecutor, -1, SQLITE_TRANSIENT);
+    else if (!sqlite3_stricmp(k, "workers")) sqlite3_result_int(ctx, conn->nWorkers);
+    else if (!sqlite3_stricmp(k, "split_bytes")) sqlite3_result_int64(ctx, conn->splitBytes);
+    else sqlite3_result_error(ctx, "hbee_config: unknown key (executor, workers, split_bytes)", -1);
+}
+
+static void statsFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
+    HbeeConn *conn = sqlite3_user_data(ctx);
+    BzBuf b;
+    (void)argc;
+    (void)argv;
+    if (!conn->bHaveLast) return; /* NULL before the first run */
+    bz_buf_init(&b, 0);
+    exec_stats_json(&conn->last, &b);
+    if (b.rc) sqlite3_result_error_nomem(ctx);
+    else sqlite3_result_text64(ctx, b.data, b.n, SQLITE_TRANSIENT, SQLITE_UTF8);
+    bz_buf_free(&b);
+}
+
+static void conn_destroy(void *p) {
+    HbeeConn *c = p;
+    if (!c) return;
+    exec_stats_clear(&c->last);
+    bz_free(c);
+}
+
+int bz_register_hbee(sqlite3 *db) {
+    HbeeConn *c;
+    int rc;
+    if (!hbee_sql.open_v2) fill_exec_sql(&hbee_sql);
+    c = bz_calloc(1, sizeof *c);
+    if (!c) return SQLITE_NOMEM;
+    snprintf(c->zExecutor, sizeof c->zExecutor, "local");
+    c->splitBytes = HBEE_DEFAULT_SPLIT_BYTES;
+    /* the module owns c and frees it when the connection closes */
+    rc = sqlite3_create_module_v2(db, "hbee", &hbeeModule, c, conn_destroy);
+    if (rc != SQLITE_OK) return rc;
+    rc = sqlite3_create_function(db, "hbee_explain", 1, SQLITE_UTF8 | SQLITE_DIRECTONLY, c,
+                                 explainFunc, 0, 0);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_create_function(db, "hbee_config", 1, SQLITE_UTF8 | SQLITE_DIRECTONLY, c,
+                                     configFunc, 0, 0);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_create_function(db, "hbee_config", 2, SQLITE_UTF8 | SQLITE_DIRECTONLY, c,
+                                     configFunc, 0, 0);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_create_function(db, "hbee_last_stats", 0, SQLITE_UTF8 | SQLITE_DIRECTONLY, c,
+                                     statsFunc, 0, 0);
+    return rc;
+}
