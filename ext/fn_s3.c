@@ -7,6 +7,7 @@
 **   SELECT s3_get('s3://bucket/a.bin');              -- whole object, BLOB
 **   SELECT s3_get('s3://bucket/a.bin', 100, 16);     -- 16 bytes at offset 100
 **   SELECT s3_put('s3://bucket/b.bin', x'00ff');     -- ETag (multipart > 16 MiB)
+**   SELECT s3_stats();  -- {"requests":..,"bytes":..,"retries":..,"hedges":..}
 **
 ** ({star} stands for '*', which cannot appear in this comment.)
 ** s3_list: a URL without wildcards lists every key under that prefix; with
@@ -103,6 +104,25 @@ static void s3PutFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
     aws_s3_free(s3);
     bz_free(bucket);
     bz_free(key);
+}
+
+/* ---- s3_stats() ------------------------------------------------------------------ */
+
+/* The process-wide HTTP counters of every AWS client (aws_http_global_stats),
+** cumulative since load: requests sent (hedges included), body bytes
+** received, retries, hedges. Take the difference around a query to see what
+** it cost; the `parquet` table's S3 reads are included. */
+static void s3StatsFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
+    AwsClientStats st;
+    char *z;
+    (void)argc;
+    (void)argv;
+    aws_http_global_stats(&st);
+    z = sqlite3_mprintf("{\"requests\":%llu,\"bytes\":%llu,\"retries\":%llu,\"hedges\":%llu}",
+                        (unsigned long long)st.requests, (unsigned long long)st.bytes,
+                        (unsigned long long)st.retries, (unsigned long long)st.hedges);
+    if (!z) sqlite3_result_error_nomem(ctx);
+    else sqlite3_result_text(ctx, z, -1, sqlite3_free);
 }
 
 /* ---- s3_list(url) ------------------------------------------------------------------ */
@@ -292,5 +312,7 @@ int bz_register_s3(sqlite3 *db) {
     if (rc == SQLITE_OK) rc = sqlite3_create_function(db, "s3_get", 1, flags, 0, s3GetFunc, 0, 0);
     if (rc == SQLITE_OK) rc = sqlite3_create_function(db, "s3_get", 3, flags, 0, s3GetFunc, 0, 0);
     if (rc == SQLITE_OK) rc = sqlite3_create_function(db, "s3_put", 2, flags, 0, s3PutFunc, 0, 0);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_create_function(db, "s3_stats", 0, flags, 0, s3StatsFunc, 0, 0);
     return rc;
 }

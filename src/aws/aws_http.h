@@ -128,6 +128,11 @@ typedef struct AwsClientStats {
     uint64_t bytes;
 } AwsClientStats;
 void aws_client_stats(AwsClient *cl, AwsClientStats *out);
+/* Counters of every client in the process since load: requests sent (hedges
+** included; credential fetches by aws_http_simple not), body bytes received
+** (including those of cancelled hedges and discarded bodies), retries
+** scheduled, hedges started. */
+void aws_http_global_stats(AwsClientStats *out);
 
 /* A plain unsigned HTTP request (credential providers): method, url, headers
 ** as "Name: value" (NULL-terminated array, may be NULL), timeout. The body is

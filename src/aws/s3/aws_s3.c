@@ -196,7 +196,18 @@ int aws_s3_get(AwsS3 *s3, const char *bucket, const char *key, uint64_t off, uin
         } else if (c.status == 206 && len != UINT64_MAX && n > len) {
             n = (size_t)len; /* s3rver-style over-long 206 */
         }
-        bz_buf_append(out, p, n);
+        if (out->n == 0 && p == c.body_out.data && n == c.body_out.n && n <= out->max) {
+            /* the whole body is the answer: hand the buffer over instead of
+            ** copying it (Rationale: first-touching a second copy of a large
+            ** object costs as much as receiving it) */
+            size_t max = out->max;
+            bz_buf_free(out);
+            *out = c.body_out;
+            out->max = max;
+            bz_buf_init(&c.body_out, 1);
+        } else {
+            bz_buf_append(out, p, n);
+        }
         if (out->rc) rc = bz_err(err, out->rc, "%s: object larger than the %zu-byte limit", label, out->max);
         else if (info_from_call(&c, key, info)) rc = bz_err(err, BZ_NOMEM, "out of memory");
     }

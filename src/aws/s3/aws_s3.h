@@ -38,7 +38,7 @@ typedef struct AwsS3Options {
     int connect_timeout_ms; /* 0 = default */
     int timeout_ms;         /* per attempt; 0 = default */
     int max_parallel;       /* concurrent requests; 0 = 16 */
-    uint64_t coalesce_gap;  /* merge ranges closer than this; 0 = 1 MiB */
+    uint64_t coalesce_gap;  /* merge ranges closer than this; 0 = BZ_S3_COALESCE_GAP or 1 MiB */
     uint64_t max_coalesced; /* largest merged request; 0 = 64 MiB */
     int lazy;               /* readat: skip HEAD until size is needed (size = 0 until then) */
     int hedge_min_ms;       /* readat: earliest hedge; 0 = default (2000) */

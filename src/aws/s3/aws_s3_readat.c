@@ -368,6 +368,16 @@ static void s3_close(BzReadAt *src) {
     bz_free(s);
 }
 
+/* A positive byte count from the environment, else dflt. */
+static uint64_t env_bytes(const char *name, uint64_t dflt) {
+    const char *v = getenv(name);
+    char *end;
+    unsigned long long x;
+    if (!v || !*v) return dflt;
+    x = strtoull(v, &end, 10);
+    return *end || x == 0 ? dflt : (uint64_t)x;
+}
+
 int aws_s3_open_readat(const char *url, const AwsS3Options *opt, BzReadAt **out, BzErr *err) {
     S3ReadAt *s;
     int rc;
@@ -391,7 +401,8 @@ int aws_s3_open_readat(const char *url, const AwsS3Options *opt, BzReadAt **out,
         rc = bz_err(err, BZ_NOMEM, "out of memory");
         goto fail;
     }
-    s->gap = opt && opt->coalesce_gap ? opt->coalesce_gap : (1u << 20);
+    s->gap = opt && opt->coalesce_gap ? opt->coalesce_gap
+                                       : env_bytes("BZ_S3_COALESCE_GAP", 1u << 20);
     s->max_merge = opt && opt->max_coalesced ? opt->max_coalesced : (64u << 20);
     if ((rc = aws_s3_new(opt, &s->s3, err)) != BZ_OK) goto fail;
     if (!(opt && opt->lazy) && (rc = ensure_size(s, err)) != BZ_OK) goto fail;
