@@ -30,7 +30,7 @@ DEPS_codec   = codec common
 DEPS_parquet = parquet codec common
 DEPS_aws     = aws common
 DEPS_redis   = redis common
-DEPS_wire    = wire common
+DEPS_wire    = wire codec common
 DEPS_plan    = plan parquet codec common
 DEPS_exec    = exec plan wire aws redis parquet codec common
 
@@ -107,6 +107,21 @@ $(FZ)/corpus/.stamp: $(B)/tests/fuzz/test_fuzz_replay
 	@touch $@
 
 fuzz-build: $(patsubst %,$(FZ)/fuzz_%,$(FUZZ_TARGETS)) $(FZ)/corpus/.stamp
+
+# ---- hbee worker binary (lambda/) ---------------------------------------
+# The extension's ext/ sources compiled in (-DSQLITE_CORE, objects apart in
+# $(B)/obj-core) and SQLite linked; `make lambda` builds it, `unit` too so
+# tests/python/test_hbee_cli.py can run it.
+HBEE_OBJS = $(patsubst %.c,$(B)/obj-core/%.o,$(EXT_SRCS) lambda/hbee.c)
+.PHONY: lambda
+lambda: $(B)/hbee
+unit: $(B)/hbee
+$(B)/obj-core/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) -DSQLITE_CORE $(CFLAGS) -MMD -MP -c $< -o $@
+$(B)/hbee: $(HBEE_OBJS) $(ALL_LIBS)
+	$(CC) $(CFLAGS) -o $@ $(HBEE_OBJS) -Wl,--start-group $(ALL_LIBS) -Wl,--end-group -lsqlite3 $(LIBS) $(LDFLAGS_SAN)
+-include $(wildcard $(B)/obj-core/*/*.d)
 
 deps:
 	@scripts/deps.sh
