@@ -21,6 +21,7 @@
 
 #include "buzzlite.h"
 #include "exec/exec.h"
+#include "parquet/pq_cache.h"
 #include "wire/wire.h"
 
 static int init_db(sqlite3 *db, char **pzErr) { return sqlite3_buzzlite_init(db, pzErr, NULL); }
@@ -165,7 +166,11 @@ static int cmd_run(int argc, char **argv) {
 int main(int argc, char **argv) {
     bz_set_allocator(&sql_alloc);
     if (argc < 2) return usage();
-    if (!strcmp(argv[1], "run")) return cmd_run(argc - 2, argv + 2);
+    if (!strcmp(argv[1], "run")) {
+        int rc = cmd_run(argc - 2, argv + 2);
+        pq_footer_cache_limit(0); /* empty the process-wide footer cache before exit */
+        return rc;
+    }
     if (!strcmp(argv[1], "lambda") || !strcmp(argv[1], "redis")) {
         fprintf(stderr, "hbee %s: not implemented yet (the local executor is the only one)\n",
                 argv[1]);

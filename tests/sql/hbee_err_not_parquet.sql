@@ -1,0 +1,2 @@
+CREATE TABLE plain(a);
+SELECT hbee_explain('SELECT count(*) FROM plain');
