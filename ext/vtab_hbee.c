@@ -47,7 +47,7 @@
 /* Per-connection state shared by the module and the functions. */
 typedef struct HbeeConn {
     char zExecutor[16];
-    int nWorkers;          /* 0 = cores */
+    int nWorkers; /* 0 = cores */
     int64_t splitBytes;
     uint64_t nQuery;
     ExecStats last;
@@ -70,7 +70,9 @@ static int hbeeInitDb(sqlite3 *db, char **pzErr) {
 #endif
 }
 
-static void hbeeFree(void *p) { sqlite3_free(p); }
+static void hbeeFree(void *p) {
+    sqlite3_free(p);
+}
 
 static void fill_exec_sql(ExecSql *s) {
     s->open_v2 = sqlite3_open_v2;
@@ -138,8 +140,10 @@ static void opts_from_conn(HbeeOpts *o, const HbeeConn *c) {
 /* Strip quotes: 'x', "x" (doubled quotes inside). bz_malloc'd. */
 static char *unquote(const char *z) {
     size_t n = strlen(z);
-    while (n && (*z == ' ' || *z == '\t' || *z == '\n')) z++, n--;
-    while (n && (z[n - 1] == ' ' || z[n - 1] == '\t' || z[n - 1] == '\n')) n--;
+    while (n && (*z == ' ' || *z == '\t' || *z == '\n'))
+        z++, n--;
+    while (n && (z[n - 1] == ' ' || z[n - 1] == '\t' || z[n - 1] == '\n'))
+        n--;
     if (n >= 2 && (z[0] == '\'' || z[0] == '"') && z[n - 1] == z[0]) {
         char q = z[0], *out = bz_malloc(n), *o = out;
         if (!out) return NULL;
@@ -160,7 +164,7 @@ typedef struct HbeePlan {
     PlanQuery *q;
     PlanDataset ds;
     PlanSplits sp;
-    char *zCreate;  /* the dataset's CREATE VIRTUAL TABLE text */
+    char *zCreate; /* the dataset's CREATE VIRTUAL TABLE text */
 } HbeePlan;
 
 static void hbee_plan_free(HbeePlan *p) {
@@ -266,8 +270,9 @@ static int hbee_plan(sqlite3 *db, const char *zQuery, const HbeeOpts *o, int bSp
     if (!rc) rc = load_create(db, p->sel->zSchema, p->sel->zTable, &p->zCreate, err);
     if (!rc) {
         rc = plan_dataset_parse(p->zCreate, &p->ds, err);
-        if (rc) bz_err(err, rc, "%s is not a parquet table (hbee reads parquet tables only)",
-                       p->sel->zTable);
+        if (rc)
+            bz_err(err, rc, "%s is not a parquet table (hbee reads parquet tables only)",
+                   p->sel->zTable);
     }
     if (!rc) rc = load_columns(db, p->sel->zSchema, p->sel->zTable, &cols, &ncol, err);
     if (!rc) rc = plan_rewrite(p->sel, cols, ncol, &p->q, err);
@@ -343,17 +348,21 @@ static int hbeeConnect(sqlite3 *db, void *pAux, int argc, const char *const *arg
             goto fail;
         }
         char *ks = k, *ke = k + strlen(k);
-        while (*ks == ' ') ks++;
-        while (ke > ks && ke[-1] == ' ') *--ke = 0;
+        while (*ks == ' ')
+            ks++;
+        while (ke > ks && ke[-1] == ' ')
+            *--ke = 0;
         size_t ki;
         for (ki = 0; ki < BZ_ARRAY_LEN(keys); ki++)
             if (!sqlite3_stricmp(ks, keys[ki])) break;
         int rc = BZ_OK;
-        if (ki < BZ_ARRAY_LEN(keys) && seen[ki]) rc = bz_err(&err, BZ_MISUSE, "duplicate option %s", ks);
+        if (ki < BZ_ARRAY_LEN(keys) && seen[ki])
+            rc = bz_err(&err, BZ_MISUSE, "duplicate option %s", ks);
         else if (ki == 0) {
             t->zQuery = v;
             v = NULL;
-        } else rc = set_option(&t->opts, ks, v, &err);
+        } else
+            rc = set_option(&t->opts, ks, v, &err);
         if (ki < BZ_ARRAY_LEN(keys)) seen[ki] = 1;
         bz_free(k);
         bz_free(v);
@@ -448,8 +457,8 @@ static int cursor_step(HbeeCursor *c, BzErr *err) {
 }
 
 /* Run the table's query; fills the connection's last stats. */
-static int run_query(sqlite3 *db, HbeeConn *conn, const char *zQuery, const HbeeOpts *o,
-                     BzBuf *out, BzErr *err) {
+static int run_query(sqlite3 *db, HbeeConn *conn, const char *zQuery, const HbeeOpts *o, BzBuf *out,
+                     BzErr *err) {
     HbeePlan plan;
     Executor *ex = NULL;
     ExecStats st;
@@ -513,7 +522,9 @@ static int hbeeNext(sqlite3_vtab_cursor *cur) {
     return SQLITE_OK;
 }
 
-static int hbeeEof(sqlite3_vtab_cursor *cur) { return ((HbeeCursor *)cur)->eof; }
+static int hbeeEof(sqlite3_vtab_cursor *cur) {
+    return ((HbeeCursor *)cur)->eof;
+}
 
 static int hbeeColumn(sqlite3_vtab_cursor *cur, sqlite3_context *ctx, int i) {
     HbeeCursor *c = (HbeeCursor *)cur;
@@ -521,11 +532,21 @@ static int hbeeColumn(sqlite3_vtab_cursor *cur, sqlite3_context *ctx, int i) {
     if (i < 0 || i >= c->rd.nCol) return SQLITE_OK;
     v = &c->row[i];
     switch (v->type) {
-    case WV_INT: sqlite3_result_int64(ctx, v->i); break;
-    case WV_REAL: sqlite3_result_double(ctx, v->d); break;
-    case WV_TEXT: sqlite3_result_text64(ctx, v->p, v->n, SQLITE_TRANSIENT, SQLITE_UTF8); break;
-    case WV_BLOB: sqlite3_result_blob64(ctx, v->p, v->n, SQLITE_TRANSIENT); break;
-    default: sqlite3_result_null(ctx); break;
+    case WV_INT:
+        sqlite3_result_int64(ctx, v->i);
+        break;
+    case WV_REAL:
+        sqlite3_result_double(ctx, v->d);
+        break;
+    case WV_TEXT:
+        sqlite3_result_text64(ctx, v->p, v->n, SQLITE_TRANSIENT, SQLITE_UTF8);
+        break;
+    case WV_BLOB:
+        sqlite3_result_blob64(ctx, v->p, v->n, SQLITE_TRANSIENT);
+        break;
+    default:
+        sqlite3_result_null(ctx);
+        break;
     }
     return SQLITE_OK;
 }
@@ -536,12 +557,30 @@ static int hbeeRowid(sqlite3_vtab_cursor *cur, sqlite3_int64 *pRowid) {
 }
 
 static sqlite3_module hbeeModule = {
-    0,             /* iVersion */
-    hbeeConnect,   /* xCreate */
-    hbeeConnect,   /* xConnect */
-    hbeeBestIndex, hbeeDisconnect, hbeeDisconnect, hbeeOpen, hbeeClose, hbeeFilter, hbeeNext,
-    hbeeEof,       hbeeColumn,     hbeeRowid,      0,        0,         0,          0,
-    0,             0,              0,              0,        0,         0,          0,
+    0,           /* iVersion */
+    hbeeConnect, /* xCreate */
+    hbeeConnect, /* xConnect */
+    hbeeBestIndex,
+    hbeeDisconnect,
+    hbeeDisconnect,
+    hbeeOpen,
+    hbeeClose,
+    hbeeFilter,
+    hbeeNext,
+    hbeeEof,
+    hbeeColumn,
+    hbeeRowid,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
 };
 
 /* ---- functions -------------------------------------------------------------------- */
@@ -581,13 +620,17 @@ static void explainFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
     for (int i = 0; i < plan.sp.n; i++) {
         const PlanSplit *s = &plan.sp.a[i];
         bz_buf_printf(&b, "  split %d: %s row_groups=", i, s->zPath);
-        if (s->nRg == 0) bz_buf_appendz(&b, "none");
-        else if (s->nRg == 1) bz_buf_printf(&b, "%d", s->aRg[0]);
-        else bz_buf_printf(&b, "%d-%d", s->aRg[0], s->aRg[s->nRg - 1]);
+        if (s->nRg == 0)
+            bz_buf_appendz(&b, "none");
+        else if (s->nRg == 1)
+            bz_buf_printf(&b, "%d", s->aRg[0]);
+        else
+            bz_buf_printf(&b, "%d-%d", s->aRg[0], s->aRg[s->nRg - 1]);
         bz_buf_printf(&b, " rows=%lld bytes=%lld\n", (long long)s->nRows, (long long)s->nBytes);
     }
     bz_buf_appendz(&b, "columns:");
-    for (int i = 0; i < plan.q->nNeed; i++) bz_buf_printf(&b, " %s", plan.q->azNeed[i]);
+    for (int i = 0; i < plan.q->nNeed; i++)
+        bz_buf_printf(&b, " %s", plan.q->azNeed[i]);
     bz_buf_printf(&b, "\npartial (each split, table split%s):\n  %s\n",
                   plan.q->nTopN >= 0 ? ", top-N" : "", plan.q->zPartial);
     bz_buf_printf(&b, "combine (table partials):\n  %s\n  %s\n", plan.q->zPartialsDdl,
@@ -622,10 +665,14 @@ static void configFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
         conn->nWorkers = o.nWorkers;
         conn->splitBytes = o.splitBytes;
     }
-    if (!sqlite3_stricmp(k, "executor")) sqlite3_result_text(ctx, conn->zExecutor, -1, SQLITE_TRANSIENT);
-    else if (!sqlite3_stricmp(k, "workers")) sqlite3_result_int(ctx, conn->nWorkers);
-    else if (!sqlite3_stricmp(k, "split_bytes")) sqlite3_result_int64(ctx, conn->splitBytes);
-    else sqlite3_result_error(ctx, "hbee_config: unknown key (executor, workers, split_bytes)", -1);
+    if (!sqlite3_stricmp(k, "executor"))
+        sqlite3_result_text(ctx, conn->zExecutor, -1, SQLITE_TRANSIENT);
+    else if (!sqlite3_stricmp(k, "workers"))
+        sqlite3_result_int(ctx, conn->nWorkers);
+    else if (!sqlite3_stricmp(k, "split_bytes"))
+        sqlite3_result_int64(ctx, conn->splitBytes);
+    else
+        sqlite3_result_error(ctx, "hbee_config: unknown key (executor, workers, split_bytes)", -1);
 }
 
 static void statsFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
@@ -636,8 +683,10 @@ static void statsFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
     if (!conn->bHaveLast) return; /* NULL before the first run */
     bz_buf_init(&b, 0);
     exec_stats_json(&conn->last, &b);
-    if (b.rc) sqlite3_result_error_nomem(ctx);
-    else sqlite3_result_text64(ctx, b.data, b.n, SQLITE_TRANSIENT, SQLITE_UTF8);
+    if (b.rc)
+        sqlite3_result_error_nomem(ctx);
+    else
+        sqlite3_result_text64(ctx, b.data, b.n, SQLITE_TRANSIENT, SQLITE_UTF8);
     bz_buf_free(&b);
 }
 

@@ -24,24 +24,32 @@
 #include "parquet/pq_cache.h"
 #include "wire/wire.h"
 
-static int init_db(sqlite3 *db, char **pzErr) { return sqlite3_buzzlite_init(db, pzErr, NULL); }
+static int init_db(sqlite3 *db, char **pzErr) {
+    return sqlite3_buzzlite_init(db, pzErr, NULL);
+}
 
 /* The allocator sqlite3_buzzlite_init installs, set before anything is
 ** allocated so every buffer is freed by the allocator that made it. */
-static void *sqlMalloc(size_t n) { return sqlite3_malloc64(n); }
-static void *sqlRealloc(void *p, size_t n) { return sqlite3_realloc64(p, n); }
-static void sqlFree(void *p) { sqlite3_free(p); }
+static void *sqlMalloc(size_t n) {
+    return sqlite3_malloc64(n);
+}
+static void *sqlRealloc(void *p, size_t n) {
+    return sqlite3_realloc64(p, n);
+}
+static void sqlFree(void *p) {
+    sqlite3_free(p);
+}
 static const BzAllocator sql_alloc = {sqlMalloc, sqlRealloc, sqlFree};
 
 /* ExecSql from the linked library (the extension fills the same table from
 ** its sqlite3_api_routines, see ext/vtab_hbee.c). */
 static const ExecSql linked_sql = {
-    sqlite3_open_v2,      sqlite3_close,        sqlite3_exec,         sqlite3_prepare_v2,
-    sqlite3_step,         sqlite3_reset,        sqlite3_finalize,     sqlite3_column_count,
-    sqlite3_column_type,  sqlite3_column_int64, sqlite3_column_double, sqlite3_column_text,
-    sqlite3_column_blob,  sqlite3_column_bytes, sqlite3_column_name,  sqlite3_bind_int64,
-    sqlite3_bind_double,  sqlite3_bind_text,    sqlite3_bind_blob,    sqlite3_bind_null,
-    sqlite3_errmsg,       sqlite3_set_authorizer, sqlite3_free,       init_db,
+    sqlite3_open_v2,     sqlite3_close,          sqlite3_exec,          sqlite3_prepare_v2,
+    sqlite3_step,        sqlite3_reset,          sqlite3_finalize,      sqlite3_column_count,
+    sqlite3_column_type, sqlite3_column_int64,   sqlite3_column_double, sqlite3_column_text,
+    sqlite3_column_blob, sqlite3_column_bytes,   sqlite3_column_name,   sqlite3_bind_int64,
+    sqlite3_bind_double, sqlite3_bind_text,      sqlite3_bind_blob,     sqlite3_bind_null,
+    sqlite3_errmsg,      sqlite3_set_authorizer, sqlite3_free,          init_db,
 };
 
 static int usage(void) {
@@ -62,7 +70,8 @@ static char *read_file(const char *path, size_t *n) {
         return NULL;
     }
     bz_buf_init(&b, (size_t)64 << 20);
-    while ((k = fread(tmp, 1, sizeof tmp, f)) > 0) bz_buf_append(&b, tmp, k);
+    while ((k = fread(tmp, 1, sizeof tmp, f)) > 0)
+        bz_buf_append(&b, tmp, k);
     if (f != stdin) fclose(f);
     if (b.rc) {
         fprintf(stderr, "%s: %s\n", path, bz_status_name(b.rc));
@@ -76,15 +85,24 @@ static char *read_file(const char *path, size_t *n) {
 
 static void print_value(const WireValue *v) {
     switch (v->type) {
-    case WV_INT: printf("%lld", (long long)v->i); break;
-    case WV_REAL: printf("%.17g", v->d); break;
-    case WV_TEXT: fwrite(v->p, 1, v->n, stdout); break;
+    case WV_INT:
+        printf("%lld", (long long)v->i);
+        break;
+    case WV_REAL:
+        printf("%.17g", v->d);
+        break;
+    case WV_TEXT:
+        fwrite(v->p, 1, v->n, stdout);
+        break;
     case WV_BLOB:
         printf("x'");
-        for (size_t i = 0; i < v->n; i++) printf("%02x", (unsigned char)v->p[i]);
+        for (size_t i = 0; i < v->n; i++)
+            printf("%02x", (unsigned char)v->p[i]);
         printf("'");
         break;
-    default: printf("NULL"); break;
+    default:
+        printf("NULL");
+        break;
     }
 }
 
@@ -92,10 +110,14 @@ static int cmd_run(int argc, char **argv) {
     const char *task_path = NULL, *out_path = NULL;
     int show_rows = 0, rc, status = 2;
     for (int i = 0; i < argc; i++) {
-        if (!strcmp(argv[i], "-o") && i + 1 < argc) out_path = argv[++i];
-        else if (!strcmp(argv[i], "--rows")) show_rows = 1;
-        else if (!task_path) task_path = argv[i];
-        else return usage();
+        if (!strcmp(argv[i], "-o") && i + 1 < argc)
+            out_path = argv[++i];
+        else if (!strcmp(argv[i], "--rows"))
+            show_rows = 1;
+        else if (!task_path)
+            task_path = argv[i];
+        else
+            return usage();
     }
     if (!task_path) return usage();
     size_t n = 0;
@@ -142,7 +164,8 @@ static int cmd_run(int argc, char **argv) {
         status = 0;
         if (show_rows) {
             WireValue *row = calloc((size_t)r.nCol + 1, sizeof *row);
-            for (int i = 0; i < r.nCol; i++) printf("%s%s", i ? "\t" : "", r.azCol[i]);
+            for (int i = 0; i < r.nCol; i++)
+                printf("%s%s", i ? "\t" : "", r.azCol[i]);
             printf("\n");
             while (row && (rc = wire_reader_next(&r, row, &err)) == BZ_OK) {
                 for (int i = 0; i < r.nCol; i++) {

@@ -88,7 +88,7 @@ int exec_task_run(ExecConn *c, const char *task, size_t n, BzBuf *out, BzErr *er
 
 typedef struct Executor Executor;
 struct Executor {
-    const char *zName;   /* "local", ... */
+    const char *zName; /* "local", ... */
     int nWorkers;
     /* Queue one encoded task (bytes copied). */
     int (*submit)(Executor *ex, const char *task, size_t n, BzErr *err);
@@ -105,7 +105,7 @@ void exec_close(Executor *ex);
 ** connection) and the run function. exec_local_create_sql supplies one built
 ** on exec_conn_open/exec_task_run; tests supply their own. */
 typedef struct ExecRunner {
-    void *(*thread_init)(void *ctx);           /* NULL state is allowed */
+    void *(*thread_init)(void *ctx); /* NULL state is allowed */
     int (*run)(void *ctx, void *state, const char *task, size_t n, BzBuf *out, BzErr *err);
     void (*thread_done)(void *ctx, void *state);
     void *ctx;
@@ -119,7 +119,7 @@ int exec_cores(void);
 
 /* ---- exec_run.c: one query end to end ------------------------------------------ */
 
-#define EXEC_MAX_TASK_MS 4096  /* per-task times kept for percentiles */
+#define EXEC_MAX_TASK_MS 4096 /* per-task times kept for percentiles */
 
 typedef struct ExecStats {
     int64_t tasks, splits, files;
@@ -127,7 +127,7 @@ typedef struct ExecStats {
     int64_t rowsShipped, bytesShipped; /* partial rows and encoded result bytes */
     int64_t rowsOut;
     int64_t msWall, msCombine;
-    int64_t *aTaskMs;                  /* owned; nTaskMs entries */
+    int64_t *aTaskMs; /* owned; nTaskMs entries */
     int nTaskMs;
     char zExecutor[16];
     int nWorkers;

@@ -32,19 +32,21 @@ typedef struct LocalExec {
     Executor base;
     ExecRunner runner;
     pthread_t *threads;
-    int nThreads;        /* started */
+    int nThreads; /* started */
     pthread_mutex_t mu;
     pthread_cond_t cvTask, cvResult;
     MsgQueue tasks, results;
-    int64_t pending;     /* submitted and not yet collected */
+    int64_t pending; /* submitted and not yet collected */
     int stop;
-    const ExecSql *sql;  /* for the SQL runner */
+    const ExecSql *sql; /* for the SQL runner */
 } LocalExec;
 
 static void q_push(MsgQueue *q, Msg *m) {
     m->next = NULL;
-    if (q->tail) q->tail->next = m;
-    else q->head = m;
+    if (q->tail)
+        q->tail->next = m;
+    else
+        q->head = m;
     q->tail = m;
 }
 
@@ -59,7 +61,8 @@ static Msg *q_pop(MsgQueue *q) {
 
 static void q_free(MsgQueue *q) {
     Msg *m;
-    while ((m = q_pop(q)) != NULL) bz_free(m);
+    while ((m = q_pop(q)) != NULL)
+        bz_free(m);
 }
 
 static Msg *msg_new(const void *p, size_t n) {
@@ -78,7 +81,8 @@ static void *worker_main(void *arg) {
     bz_buf_init(&out, WIRE_MAX_BODY + ((size_t)1 << 20));
     for (;;) {
         pthread_mutex_lock(&x->mu);
-        while (!x->stop && !x->tasks.head) pthread_cond_wait(&x->cvTask, &x->mu);
+        while (!x->stop && !x->tasks.head)
+            pthread_cond_wait(&x->cvTask, &x->mu);
         Msg *t = x->stop ? NULL : q_pop(&x->tasks);
         pthread_mutex_unlock(&x->mu);
         if (!t) break;
@@ -168,7 +172,8 @@ static void local_close(Executor *ex) {
     x->stop = 1;
     pthread_cond_broadcast(&x->cvTask);
     pthread_mutex_unlock(&x->mu);
-    for (int i = 0; i < x->nThreads; i++) pthread_join(x->threads[i], NULL);
+    for (int i = 0; i < x->nThreads; i++)
+        pthread_join(x->threads[i], NULL);
     q_free(&x->tasks);
     q_free(&x->results);
     pthread_mutex_destroy(&x->mu);

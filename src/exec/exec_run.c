@@ -108,17 +108,25 @@ static int load_result(const ExecSql *s, sqlite3 *db, sqlite3_stmt *ins, WireRea
             const WireValue *v = &row[i];
             int brc;
             switch (v->type) {
-            case WV_INT: brc = s->bind_int64(ins, i + 1, v->i); break;
-            case WV_REAL: brc = s->bind_double(ins, i + 1, v->d); break;
+            case WV_INT:
+                brc = s->bind_int64(ins, i + 1, v->i);
+                break;
+            case WV_REAL:
+                brc = s->bind_double(ins, i + 1, v->d);
+                break;
             case WV_TEXT:
-                brc = v->n > 0x7fffffff ? SQLITE_TOOBIG
-                                        : s->bind_text(ins, i + 1, v->p, (int)v->n, SQLITE_TRANSIENT);
+                brc = v->n > 0x7fffffff
+                          ? SQLITE_TOOBIG
+                          : s->bind_text(ins, i + 1, v->p, (int)v->n, SQLITE_TRANSIENT);
                 break;
             case WV_BLOB:
-                brc = v->n > 0x7fffffff ? SQLITE_TOOBIG
-                                        : s->bind_blob(ins, i + 1, v->p, (int)v->n, SQLITE_TRANSIENT);
+                brc = v->n > 0x7fffffff
+                          ? SQLITE_TOOBIG
+                          : s->bind_blob(ins, i + 1, v->p, (int)v->n, SQLITE_TRANSIENT);
                 break;
-            default: brc = s->bind_null(ins, i + 1); break;
+            default:
+                brc = s->bind_null(ins, i + 1);
+                break;
             }
             if (brc != SQLITE_OK) return sql_fail(s, db, "combine: loading partial rows", err);
         }
@@ -133,8 +141,8 @@ static int load_result(const ExecSql *s, sqlite3 *db, sqlite3_stmt *ins, WireRea
     return rc == BZ_DONE ? BZ_OK : rc;
 }
 
-static int run_combine(const ExecSql *s, sqlite3 *db, const PlanQuery *q, BzBuf *out,
-                       ExecStats *st, BzErr *err) {
+static int run_combine(const ExecSql *s, sqlite3 *db, const PlanQuery *q, BzBuf *out, ExecStats *st,
+                       BzErr *err) {
     sqlite3_stmt *stmt = NULL;
     WireWriter w;
     int rc;
@@ -143,7 +151,8 @@ static int run_combine(const ExecSql *s, sqlite3 *db, const PlanQuery *q, BzBuf 
     int n = s->column_count(stmt);
     rc = wire_writer_init(&w, q->nOut, q->azOut, err);
     w.bStore = 1;
-    if (!rc && n != q->nOut) rc = bz_err(err, BZ_ERROR, "combine: %d columns, planned %d", n, q->nOut);
+    if (!rc && n != q->nOut)
+        rc = bz_err(err, BZ_ERROR, "combine: %d columns, planned %d", n, q->nOut);
     while (!rc) {
         int src = s->step(stmt);
         if (src == SQLITE_DONE) break;
@@ -155,8 +164,14 @@ static int run_combine(const ExecSql *s, sqlite3 *db, const PlanQuery *q, BzBuf 
             WireValue v;
             memset(&v, 0, sizeof v);
             switch (s->column_type(stmt, i)) {
-            case SQLITE_INTEGER: v.type = WV_INT; v.i = s->column_int64(stmt, i); break;
-            case SQLITE_FLOAT: v.type = WV_REAL; v.d = s->column_double(stmt, i); break;
+            case SQLITE_INTEGER:
+                v.type = WV_INT;
+                v.i = s->column_int64(stmt, i);
+                break;
+            case SQLITE_FLOAT:
+                v.type = WV_REAL;
+                v.d = s->column_double(stmt, i);
+                break;
             case SQLITE_TEXT:
                 v.type = WV_TEXT;
                 v.p = (const char *)s->column_text(stmt, i);
@@ -167,7 +182,9 @@ static int run_combine(const ExecSql *s, sqlite3 *db, const PlanQuery *q, BzBuf 
                 v.p = s->column_blob(stmt, i);
                 v.n = (size_t)s->column_bytes(stmt, i);
                 break;
-            default: v.type = WV_NULL; break;
+            default:
+                v.type = WV_NULL;
+                break;
             }
             wire_writer_value(&w, &v);
         }
@@ -208,7 +225,8 @@ int exec_run(const ExecSql *s, Executor *ex, const PlanQuery *q, const PlanSplit
         goto done;
     }
     if ((rc = submit_all(ex, q, sp, d, zQid, err))) goto done;
-    if (s->open_v2(":memory:", &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+    if (s->open_v2(":memory:", &db,
+                   SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
                    NULL) != SQLITE_OK) {
         rc = sql_fail(s, db, "combine connection", err);
         goto done;
@@ -216,7 +234,8 @@ int exec_run(const ExecSql *s, Executor *ex, const PlanQuery *q, const PlanSplit
     if ((rc = exec_simple(s, db, q->zPartialsDdl, err))) goto done;
     if ((rc = exec_simple(s, db, "BEGIN", err))) goto done;
     bz_buf_appendz(&sql, "INSERT INTO partials VALUES(");
-    for (int i = 0; i < q->nPart; i++) bz_buf_appendz(&sql, i ? ", ?" : "?");
+    for (int i = 0; i < q->nPart; i++)
+        bz_buf_appendz(&sql, i ? ", ?" : "?");
     bz_buf_appendc(&sql, ')');
     if (sql.rc) {
         rc = bz_err(err, BZ_NOMEM, "out of memory");

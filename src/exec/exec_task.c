@@ -81,8 +81,8 @@ int exec_conn_open(const ExecSql *sql, ExecConn **out, BzErr *err) {
     *out = NULL;
     if (!c) return bz_err(err, BZ_NOMEM, "out of memory");
     c->sql = sql;
-    rc = sql->open_v2(":memory:", &c->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
-                                              SQLITE_OPEN_NOMUTEX, NULL);
+    rc = sql->open_v2(":memory:", &c->db,
+                      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
     if (rc != SQLITE_OK) {
         bz_err(err, BZ_ERROR, "worker connection: %s", c->db ? sql->errmsg(c->db) : "cannot open");
         exec_conn_close(c);
@@ -136,7 +136,8 @@ static int split_check(const WireTask *t, int64_t *rows, int64_t *bytes, BzErr *
     if ((rc = pq_file_open(src, &oo, &pf, err))) return rc;
     const PqFileMeta *m = pf->meta;
     int whole = t->nRg == 0 || t->nRg == m->n_row_groups;
-    for (int i = 0; i < t->nRg && whole; i++) whole = t->aRg[i] == i;
+    for (int i = 0; i < t->nRg && whole; i++)
+        whole = t->aRg[i] == i;
     if (!whole) {
         pq_file_close(pf);
         return bz_err(err, BZ_UNSUPPORTED,
@@ -212,7 +213,8 @@ static int task_query(ExecConn *c, const WireTask *t, WireWriter *w, int *create
         s->finalize(st);
         return BZ_ERROR;
     }
-    while (tail && isspace((unsigned char)*tail)) tail++;
+    while (tail && isspace((unsigned char)*tail))
+        tail++;
     if (tail && *tail && *tail != ';') {
         s->finalize(st);
         return bz_err(err, BZ_MISUSE, "a task runs exactly one statement");
@@ -223,7 +225,8 @@ static int task_query(ExecConn *c, const WireTask *t, WireWriter *w, int *create
         s->finalize(st);
         return bz_err(err, BZ_NOMEM, "out of memory");
     }
-    for (int i = 0; i < n; i++) names[i] = (char *)s->column_name(st, i);
+    for (int i = 0; i < n; i++)
+        names[i] = (char *)s->column_name(st, i);
     rc = wire_writer_init(w, n, names, err);
     bz_free(names);
     while (!rc) {
@@ -237,8 +240,14 @@ static int task_query(ExecConn *c, const WireTask *t, WireWriter *w, int *create
             WireValue v;
             memset(&v, 0, sizeof v);
             switch (s->column_type(st, i)) {
-            case SQLITE_INTEGER: v.type = WV_INT; v.i = s->column_int64(st, i); break;
-            case SQLITE_FLOAT: v.type = WV_REAL; v.d = s->column_double(st, i); break;
+            case SQLITE_INTEGER:
+                v.type = WV_INT;
+                v.i = s->column_int64(st, i);
+                break;
+            case SQLITE_FLOAT:
+                v.type = WV_REAL;
+                v.d = s->column_double(st, i);
+                break;
             case SQLITE_TEXT:
                 v.type = WV_TEXT;
                 v.p = (const char *)s->column_text(st, i);
@@ -249,7 +258,9 @@ static int task_query(ExecConn *c, const WireTask *t, WireWriter *w, int *create
                 v.p = s->column_blob(st, i);
                 v.n = (size_t)s->column_bytes(st, i);
                 break;
-            default: v.type = WV_NULL; break;
+            default:
+                v.type = WV_NULL;
+                break;
             }
             wire_writer_value(w, &v);
         }
@@ -270,8 +281,8 @@ int exec_task_run(ExecConn *c, const char *task, size_t n, BzBuf *out, BzErr *er
     rc = wire_task_decode(task, n, &t, &terr);
     if (rc) return wire_result_error(0, rc, terr.msg, out, err);
     if (!t.zPath) {
-        rc = bz_err(&terr, BZ_UNSUPPORTED, "remote sources (%s) are not supported by this worker yet",
-                    t.zUrl);
+        rc = bz_err(&terr, BZ_UNSUPPORTED,
+                    "remote sources (%s) are not supported by this worker yet", t.zUrl);
     } else {
         rc = split_check(&t, &rows, &bytes, &terr);
     }

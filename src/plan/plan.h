@@ -46,7 +46,7 @@ enum {
 };
 
 typedef struct PlanToken {
-    int type;    /* PT_* */
+    int type;      /* PT_* */
     const char *z; /* points into the SQL text */
     int n;
 } PlanToken;
@@ -83,39 +83,39 @@ enum {
 
 typedef struct PlanExpr PlanExpr;
 struct PlanExpr {
-    int op;           /* PE_* */
+    int op; /* PE_* */
     char *z;
     char *zQual;
     PlanExpr **a;
     int nA;
     PlanExpr *pFilter; /* aggregate FILTER (WHERE ...) */
     int bStar, bDistinct, bNot, bBase, bElse;
-    int iCol;         /* PE_COL: index into the table's columns after resolution, else -1 */
+    int iCol;          /* PE_COL: index into the table's columns after resolution, else -1 */
     const char *zSpan; /* original text of the expression (points into the SQL) */
     int nSpan;
 };
 
 typedef struct PlanResultCol {
-    PlanExpr *pExpr;  /* NULL for * and t.* */
-    char *zAlias;     /* AS name, NULL if none */
-    char *zStarQual;  /* t.* qualifier */
+    PlanExpr *pExpr; /* NULL for * and t.* */
+    char *zAlias;    /* AS name, NULL if none */
+    char *zStarQual; /* t.* qualifier */
     int bStar;
 } PlanResultCol;
 
 typedef struct PlanOrderTerm {
     PlanExpr *pExpr;
     int bDesc;
-    int nulls;        /* 0 default, 1 NULLS FIRST, 2 NULLS LAST */
+    int nulls; /* 0 default, 1 NULLS FIRST, 2 NULLS LAST */
 } PlanOrderTerm;
 
 /* A parsed SELECT. Every node and string lives in the select's arena. */
 typedef struct PlanSelect {
     struct PlanArena *arena;
-    const char *zSql;  /* private copy of the text the spans point into */
+    const char *zSql; /* private copy of the text the spans point into */
     int bDistinct;
     PlanResultCol *aCol;
     int nCol;
-    char *zSchema;     /* FROM schema.table: schema or NULL */
+    char *zSchema; /* FROM schema.table: schema or NULL */
     char *zTable;
     char *zAlias;
     PlanExpr *pWhere;
@@ -151,10 +151,10 @@ const char *plan_expr_collation(const PlanExpr *e);
 
 /* Function classes for plan_func_class. */
 enum {
-    PF_UNKNOWN = 0,  /* not allowed */
-    PF_SCALAR,       /* deterministic scalar */
-    PF_AGG,          /* aggregate we know how to split */
-    PF_NONDET        /* non-deterministic: refused */
+    PF_UNKNOWN = 0, /* not allowed */
+    PF_SCALAR,      /* deterministic scalar */
+    PF_AGG,         /* aggregate we know how to split */
+    PF_NONDET       /* non-deterministic: refused */
 };
 /* Class of function `name` called with nArg arguments (min/max with 2+
 ** arguments are scalar). Shared with the workers' authorizer. */
@@ -175,14 +175,14 @@ typedef struct PlanQuery {
     char *zCombine;     /* SQL run over table `partials` */
     char *zPartialsDdl; /* CREATE TABLE partials(...) with the partial columns' types */
     int nOut;
-    char **azOut;       /* output column names, unique */
+    char **azOut; /* output column names, unique */
     int nPart;
-    char **azPart;      /* partial result columns (_g0, _a0, ...) */
-    char **azPartType;  /* their declared types ("" = none) */
+    char **azPart;     /* partial result columns (_g0, _a0, ...) */
+    char **azPartType; /* their declared types ("" = none) */
     int nNeed;
-    char **azNeed;      /* dataset columns the partial query reads */
-    int bAggregate;     /* GROUP BY / aggregates present */
-    int64_t nTopN;      /* rows each split returns at most (-1: all) */
+    char **azNeed;  /* dataset columns the partial query reads */
+    int bAggregate; /* GROUP BY / aggregates present */
+    int64_t nTopN;  /* rows each split returns at most (-1: all) */
 } PlanQuery;
 
 /* Rewrite a parsed SELECT over a table with the given columns. Resolves
@@ -198,10 +198,10 @@ void plan_query_free(PlanQuery *q);
 /* The definition of a `parquet` table read back from sqlite_schema.sql. */
 typedef struct PlanDataset {
     int nPath;
-    char **azPath;   /* paths / globs as given (unquoted) */
+    char **azPath; /* paths / globs as given (unquoted) */
     int nOpt;
-    char **azKey;    /* options, e.g. "hive_partitioning" */
-    char **azVal;    /* their values as written (unquoted) */
+    char **azKey; /* options, e.g. "hive_partitioning" */
+    char **azVal; /* their values as written (unquoted) */
 } PlanDataset;
 
 /* Parse "CREATE VIRTUAL TABLE name USING parquet(args)" into paths and options
@@ -216,9 +216,9 @@ void plan_dataset_clear(PlanDataset *d);
 typedef struct PlanSplit {
     char *zPath;
     int nRg;
-    int *aRg;          /* row group indexes, ascending */
-    int64_t nRows;     /* rows in those row groups */
-    int64_t nBytes;    /* compressed bytes of the needed columns in them */
+    int *aRg;       /* row group indexes, ascending */
+    int64_t nRows;  /* rows in those row groups */
+    int64_t nBytes; /* compressed bytes of the needed columns in them */
 } PlanSplit;
 
 typedef struct PlanSplits {

@@ -12,8 +12,12 @@
 #include <ctype.h>
 #include <string.h>
 
-static int is_id_start(unsigned char c) { return isalpha(c) || c == '_' || c >= 0x80; }
-static int is_id_char(unsigned char c) { return isalnum(c) || c == '_' || c == '$' || c >= 0x80; }
+static int is_id_start(unsigned char c) {
+    return isalpha(c) || c == '_' || c >= 0x80;
+}
+static int is_id_char(unsigned char c) {
+    return isalnum(c) || c == '_' || c == '$' || c >= 0x80;
+}
 
 int plan_tok_is(const PlanToken *t, const char *kw) {
     size_t n = strlen(kw);
@@ -27,14 +31,65 @@ int plan_tok_is(const PlanToken *t, const char *kw) {
 ** bare column names or aliases. (SQLite accepts some of them as identifiers
 ** in places; quoting them always works.) */
 static const char *const reserved[] = {
-    "ALL",     "AND",       "AS",      "ASC",     "BETWEEN", "BY",        "CASE",    "CAST",
-    "COLLATE", "CROSS",     "CURRENT_DATE", "CURRENT_TIME", "CURRENT_TIMESTAMP", "DESC",
-    "DISTINCT", "ELSE",     "END",     "ESCAPE",  "EXCEPT",  "EXISTS",    "FILTER",  "FROM",
-    "FULL",    "GLOB",      "GROUP",   "HAVING",  "IN",      "INDEXED",   "INNER",   "INTERSECT",
-    "IS",      "ISNULL",    "JOIN",    "LEFT",    "LIKE",    "LIMIT",     "MATCH",   "NATURAL",
-    "NOT",     "NOTNULL",   "NULL",    "NULLS",   "OFFSET",  "ON",        "OR",      "ORDER",
-    "OUTER",   "OVER",      "REGEXP",  "RIGHT",   "SELECT",  "THEN",      "UNION",   "USING",
-    "VALUES",  "WHEN",      "WHERE",   "WINDOW",  "WITH",
+    "ALL",
+    "AND",
+    "AS",
+    "ASC",
+    "BETWEEN",
+    "BY",
+    "CASE",
+    "CAST",
+    "COLLATE",
+    "CROSS",
+    "CURRENT_DATE",
+    "CURRENT_TIME",
+    "CURRENT_TIMESTAMP",
+    "DESC",
+    "DISTINCT",
+    "ELSE",
+    "END",
+    "ESCAPE",
+    "EXCEPT",
+    "EXISTS",
+    "FILTER",
+    "FROM",
+    "FULL",
+    "GLOB",
+    "GROUP",
+    "HAVING",
+    "IN",
+    "INDEXED",
+    "INNER",
+    "INTERSECT",
+    "IS",
+    "ISNULL",
+    "JOIN",
+    "LEFT",
+    "LIKE",
+    "LIMIT",
+    "MATCH",
+    "NATURAL",
+    "NOT",
+    "NOTNULL",
+    "NULL",
+    "NULLS",
+    "OFFSET",
+    "ON",
+    "OR",
+    "ORDER",
+    "OUTER",
+    "OVER",
+    "REGEXP",
+    "RIGHT",
+    "SELECT",
+    "THEN",
+    "UNION",
+    "USING",
+    "VALUES",
+    "WHEN",
+    "WHERE",
+    "WINDOW",
+    "WITH",
 };
 
 int plan_is_reserved(const char *z, int n) {
@@ -42,7 +97,8 @@ int plan_is_reserved(const char *z, int n) {
         const char *k = reserved[i];
         if ((int)strlen(k) != n) continue;
         int j = 0;
-        while (j < n && toupper((unsigned char)z[j]) == k[j]) j++;
+        while (j < n && toupper((unsigned char)z[j]) == k[j])
+            j++;
         if (j == n) return 1;
     }
     return 0;
@@ -51,9 +107,11 @@ int plan_is_reserved(const char *z, int n) {
 int plan_lex_next(const char *z, int *pos, PlanToken *tok, BzErr *err) {
     int i = *pos;
     for (;;) {
-        while (z[i] && isspace((unsigned char)z[i])) i++;
+        while (z[i] && isspace((unsigned char)z[i]))
+            i++;
         if (z[i] == '-' && z[i + 1] == '-') {
-            while (z[i] && z[i] != '\n') i++;
+            while (z[i] && z[i] != '\n')
+                i++;
             continue;
         }
         if (z[i] == '/' && z[i + 1] == '*') {
@@ -74,20 +132,23 @@ int plan_lex_next(const char *z, int *pos, PlanToken *tok, BzErr *err) {
     }
     if ((c == 'x' || c == 'X') && z[i + 1] == '\'') {
         i += 2;
-        while (isxdigit((unsigned char)z[i])) i++;
+        while (isxdigit((unsigned char)z[i]))
+            i++;
         if (z[i] != '\'' || (i - s - 2) % 2)
             return bz_err(err, BZ_MISUSE, "malformed blob literal at offset %d", s);
         i++;
         tok->type = PT_BLOB;
     } else if (is_id_start(c)) {
-        while (is_id_char((unsigned char)z[i])) i++;
+        while (is_id_char((unsigned char)z[i]))
+            i++;
         tok->type = PT_ID;
     } else if (c == '\'' || c == '"' || c == '`' || c == '[') {
         char q = c == '[' ? ']' : (char)c;
         i++;
         for (;;) {
-            if (!z[i]) return bz_err(err, BZ_MISUSE, "unterminated %s at offset %d",
-                                     c == '\'' ? "string" : "quoted identifier", s);
+            if (!z[i])
+                return bz_err(err, BZ_MISUSE, "unterminated %s at offset %d",
+                              c == '\'' ? "string" : "quoted identifier", s);
             if (z[i] == q) {
                 if (q != ']' && z[i + 1] == q) {
                     i += 2;
@@ -103,28 +164,33 @@ int plan_lex_next(const char *z, int *pos, PlanToken *tok, BzErr *err) {
         tok->type = PT_INTEGER;
         if (c == '0' && (z[i + 1] == 'x' || z[i + 1] == 'X') && isxdigit((unsigned char)z[i + 2])) {
             i += 2;
-            while (isxdigit((unsigned char)z[i])) i++;
+            while (isxdigit((unsigned char)z[i]))
+                i++;
         } else {
-            while (isdigit((unsigned char)z[i])) i++;
+            while (isdigit((unsigned char)z[i]))
+                i++;
             if (z[i] == '.') {
                 tok->type = PT_FLOAT;
                 i++;
-                while (isdigit((unsigned char)z[i])) i++;
+                while (isdigit((unsigned char)z[i]))
+                    i++;
             }
             if ((z[i] == 'e' || z[i] == 'E') &&
                 (isdigit((unsigned char)z[i + 1]) ||
                  ((z[i + 1] == '+' || z[i + 1] == '-') && isdigit((unsigned char)z[i + 2])))) {
                 tok->type = PT_FLOAT;
                 i += 2;
-                while (isdigit((unsigned char)z[i])) i++;
+                while (isdigit((unsigned char)z[i]))
+                    i++;
             }
         }
         if (is_id_char((unsigned char)z[i]))
-            return bz_err(err, BZ_MISUSE, "unrecognized token at offset %d: \"%.*s\"", s,
-                          i - s + 1, z + s);
+            return bz_err(err, BZ_MISUSE, "unrecognized token at offset %d: \"%.*s\"", s, i - s + 1,
+                          z + s);
     } else if (c == '?' || c == ':' || c == '@' || c == '$') {
         i++;
-        while (is_id_char((unsigned char)z[i])) i++;
+        while (is_id_char((unsigned char)z[i]))
+            i++;
         tok->type = PT_VARIABLE;
     } else {
         static const char *const two[] = {"||", "<=", ">=", "==", "!=", "<>", "<<", ">>", "->"};

@@ -39,12 +39,15 @@ static void *arena_alloc(PlanArena *ar, size_t n) {
 
 static void arena_free(PlanArena *ar) {
     if (!ar) return;
-    for (int i = 0; i < ar->n; i++) bz_free(ar->a[i]);
+    for (int i = 0; i < ar->n; i++)
+        bz_free(ar->a[i]);
     bz_free(ar->a);
     bz_free(ar);
 }
 
-void *plan_select_alloc(PlanSelect *s, size_t n) { return arena_alloc(s->arena, n); }
+void *plan_select_alloc(PlanSelect *s, size_t n) {
+    return arena_alloc(s->arena, n);
+}
 
 void plan_select_free(PlanSelect *s) {
     if (!s) return;
@@ -55,9 +58,9 @@ void plan_select_free(PlanSelect *s) {
 
 typedef struct Parser {
     const char *z;
-    int pos;        /* offset after the current token */
-    PlanToken t;    /* current token */
-    int prev_end;   /* offset after the previously consumed token */
+    int pos;      /* offset after the current token */
+    PlanToken t;  /* current token */
+    int prev_end; /* offset after the previously consumed token */
     PlanArena *ar;
     BzErr *err;
     int rc;
@@ -85,8 +88,10 @@ static int is_op(const PlanToken *t, const char *op) {
 
 static void *fail(Parser *p, int code, const char *fmt, const char *arg) {
     if (!p->rc) {
-        if (arg) bz_err(p->err, code, fmt, arg);
-        else bz_err(p->err, code, fmt, "");
+        if (arg)
+            bz_err(p->err, code, fmt, arg);
+        else
+            bz_err(p->err, code, fmt, "");
         p->rc = code;
     }
     return NULL;
@@ -205,7 +210,9 @@ static PlanExpr *parse_level(Parser *p, int level);
 /* Levels, lowest binding first. */
 enum { L_OR = 0, L_AND, L_NOT, L_EQ, L_CMP, L_BIT, L_ADD, L_MUL, L_CONCAT, L_UNARY };
 
-static int start_of(Parser *p) { return (int)(p->t.z - p->z); }
+static int start_of(Parser *p) {
+    return (int)(p->t.z - p->z);
+}
 
 /* ---- primaries ------------------------------------------------------------ */
 
@@ -214,11 +221,14 @@ static PlanExpr *parse_function(Parser *p, const char *name, int start) {
     if (!e) return NULL;
     char *lc = arena_strndup(p, name, (int)strlen(name));
     if (!lc) return NULL;
-    for (char *c = lc; *c; c++) *c = (char)tolower((unsigned char)*c);
+    for (char *c = lc; *c; c++)
+        *c = (char)tolower((unsigned char)*c);
     e->z = lc;
     expect_op(p, "(");
-    if (accept_kw(p, "DISTINCT")) e->bDistinct = 1;
-    else accept_kw(p, "ALL");
+    if (accept_kw(p, "DISTINCT"))
+        e->bDistinct = 1;
+    else
+        accept_kw(p, "ALL");
     if (!e->bDistinct && accept_op(p, "*")) {
         e->bStar = 1;
     } else if (!is_op(&p->t, ")")) {
@@ -272,7 +282,8 @@ static PlanExpr *parse_cast(Parser *p, int start) {
     bz_buf_init(&b, 256);
     while (!p->rc && p->t.type == PT_ID) {
         if (b.n) bz_buf_appendc(&b, ' ');
-        for (int i = 0; i < p->t.n; i++) bz_buf_appendc(&b, (char)toupper((unsigned char)p->t.z[i]));
+        for (int i = 0; i < p->t.n; i++)
+            bz_buf_appendc(&b, (char)toupper((unsigned char)p->t.z[i]));
         advance(p);
     }
     if (accept_op(p, "(")) {
@@ -347,7 +358,8 @@ static PlanExpr *parse_primary(Parser *p) {
             e = new_expr(p, PE_LIT, start);
             if (!e) return NULL;
             e->z = arena_strndup(p, t.z, t.n);
-            for (char *c = e->z; c && *c; c++) *c = (char)toupper((unsigned char)*c);
+            for (char *c = e->z; c && *c; c++)
+                *c = (char)toupper((unsigned char)*c);
             advance(p);
             end_span(p, e);
             return p->rc ? NULL : e;
@@ -424,7 +436,8 @@ static PlanExpr *parse_unary(Parser *p) {
         if (!c) return NULL;
         c->z = p->t.type == PT_STRING ? arena_strndup(p, p->t.z + 1, p->t.n - 2)
                                       : ident_text(p, &p->t);
-        for (char *q = c->z; q && *q; q++) *q = (char)toupper((unsigned char)*q);
+        for (char *q = c->z; q && *q; q++)
+            *q = (char)toupper((unsigned char)*q);
         advance(p);
         push_arg(p, c, e);
         end_span(p, c);
@@ -442,12 +455,28 @@ static const char *binop_at(Parser *p, int level) {
     const char *const *ops;
     size_t n;
     switch (level) {
-    case L_CMP: ops = cmp; n = BZ_ARRAY_LEN(cmp); break;
-    case L_BIT: ops = bit; n = BZ_ARRAY_LEN(bit); break;
-    case L_ADD: ops = add; n = BZ_ARRAY_LEN(add); break;
-    case L_MUL: ops = mul; n = BZ_ARRAY_LEN(mul); break;
-    case L_CONCAT: ops = cat; n = BZ_ARRAY_LEN(cat); break;
-    default: return NULL;
+    case L_CMP:
+        ops = cmp;
+        n = BZ_ARRAY_LEN(cmp);
+        break;
+    case L_BIT:
+        ops = bit;
+        n = BZ_ARRAY_LEN(bit);
+        break;
+    case L_ADD:
+        ops = add;
+        n = BZ_ARRAY_LEN(add);
+        break;
+    case L_MUL:
+        ops = mul;
+        n = BZ_ARRAY_LEN(mul);
+        break;
+    case L_CONCAT:
+        ops = cat;
+        n = BZ_ARRAY_LEN(cat);
+        break;
+    default:
+        return NULL;
     }
     for (size_t i = 0; i < n; i++)
         if (is_op(&p->t, ops[i])) return ops[i];
@@ -461,8 +490,7 @@ static PlanExpr *parse_eq(Parser *p) {
     PlanExpr *l = parse_level(p, L_CMP);
     while (l && !p->rc) {
         int bNot = 0;
-        if (is_op(&p->t, "=") || is_op(&p->t, "==") || is_op(&p->t, "!=") ||
-            is_op(&p->t, "<>")) {
+        if (is_op(&p->t, "=") || is_op(&p->t, "==") || is_op(&p->t, "!=") || is_op(&p->t, "<>")) {
             const char *op = is_op(&p->t, "=") || is_op(&p->t, "==") ? "=" : "<>";
             advance(p);
             l = make_binary(p, op, l, parse_level(p, L_CMP), start);
@@ -511,9 +539,9 @@ static PlanExpr *parse_eq(Parser *p) {
                 l = e;
                 continue;
             }
-            if (!plan_tok_is(&nx, "IN") && !plan_tok_is(&nx, "LIKE") &&
-                !plan_tok_is(&nx, "GLOB") && !plan_tok_is(&nx, "BETWEEN") &&
-                !plan_tok_is(&nx, "MATCH") && !plan_tok_is(&nx, "REGEXP"))
+            if (!plan_tok_is(&nx, "IN") && !plan_tok_is(&nx, "LIKE") && !plan_tok_is(&nx, "GLOB") &&
+                !plan_tok_is(&nx, "BETWEEN") && !plan_tok_is(&nx, "MATCH") &&
+                !plan_tok_is(&nx, "REGEXP"))
                 break;
             advance(p);
             bNot = 1;
@@ -581,7 +609,8 @@ static PlanExpr *parse_level(Parser *p, int level) {
     case L_AND: {
         PlanExpr *l = parse_level(p, level + 1);
         const char *kw = level == L_OR ? "OR" : "AND";
-        while (l && accept_kw(p, kw)) l = make_binary(p, kw, l, parse_level(p, level + 1), start);
+        while (l && accept_kw(p, kw))
+            l = make_binary(p, kw, l, parse_level(p, level + 1), start);
         return p->rc ? NULL : l;
     }
     case L_NOT:
@@ -612,7 +641,9 @@ static PlanExpr *parse_level(Parser *p, int level) {
     }
 }
 
-static PlanExpr *parse_expr(Parser *p) { return parse_level(p, L_OR); }
+static PlanExpr *parse_expr(Parser *p) {
+    return parse_level(p, L_OR);
+}
 
 /* ---- SELECT ------------------------------------------------------------------ */
 
@@ -687,8 +718,7 @@ static void parse_from(Parser *p, PlanSelect *s) {
     }
     if (is_op(&p->t, ",") || plan_tok_is(&p->t, "JOIN") || plan_tok_is(&p->t, "LEFT") ||
         plan_tok_is(&p->t, "RIGHT") || plan_tok_is(&p->t, "FULL") || plan_tok_is(&p->t, "INNER") ||
-        plan_tok_is(&p->t, "CROSS") || plan_tok_is(&p->t, "NATURAL") ||
-        plan_tok_is(&p->t, "OUTER"))
+        plan_tok_is(&p->t, "CROSS") || plan_tok_is(&p->t, "NATURAL") || plan_tok_is(&p->t, "OUTER"))
         unsupported(p, "joins are");
 }
 
@@ -720,8 +750,10 @@ static void parse_select(Parser *p, PlanSelect *s) {
             syntax_error(p);
         return;
     }
-    if (accept_kw(p, "DISTINCT")) s->bDistinct = 1;
-    else accept_kw(p, "ALL");
+    if (accept_kw(p, "DISTINCT"))
+        s->bDistinct = 1;
+    else
+        accept_kw(p, "ALL");
     do {
         int i = push_item(p, (void **)&s->aCol, &s->nCol, sizeof *s->aCol);
         if (i < 0) return;
@@ -793,12 +825,17 @@ static void parse_select(Parser *p, PlanSelect *s) {
             if (i < 0) return;
             PlanOrderTerm *o = &s->aOrder[i];
             o->pExpr = parse_expr(p);
-            if (accept_kw(p, "DESC")) o->bDesc = 1;
-            else accept_kw(p, "ASC");
+            if (accept_kw(p, "DESC"))
+                o->bDesc = 1;
+            else
+                accept_kw(p, "ASC");
             if (accept_kw(p, "NULLS")) {
-                if (accept_kw(p, "FIRST")) o->nulls = 1;
-                else if (accept_kw(p, "LAST")) o->nulls = 2;
-                else syntax_error(p);
+                if (accept_kw(p, "FIRST"))
+                    o->nulls = 1;
+                else if (accept_kw(p, "LAST"))
+                    o->nulls = 2;
+                else
+                    syntax_error(p);
             }
         } while (!p->rc && accept_op(p, ","));
     }
@@ -867,7 +904,12 @@ static void print_ident(BzBuf *b, const char *z) {
 /* Operands that are themselves operators are parenthesized. */
 static int is_compound(const PlanExpr *e) {
     switch (e->op) {
-    case PE_UNARY: case PE_BINARY: case PE_ISNULL: case PE_BETWEEN: case PE_IN: case PE_COLLATE:
+    case PE_UNARY:
+    case PE_BINARY:
+    case PE_ISNULL:
+    case PE_BETWEEN:
+    case PE_IN:
+    case PE_COLLATE:
         return 1;
     default:
         return 0;
@@ -976,8 +1018,10 @@ void plan_expr_print(BzBuf *b, const PlanExpr *e) {
             if (!isalnum((unsigned char)*c) && *c != '_') bare = 0;
         print_operand(b, e->a[0]);
         bz_buf_appendz(b, " COLLATE ");
-        if (bare) bz_buf_appendz(b, e->z);
-        else print_ident(b, e->z);
+        if (bare)
+            bz_buf_appendz(b, e->z);
+        else
+            print_ident(b, e->z);
         break;
     }
     }
@@ -987,15 +1031,15 @@ void plan_expr_print(BzBuf *b, const PlanExpr *e) {
 
 static int streq_nocase(const char *a, const char *b) {
     if (!a || !b) return a == b;
-    while (*a && tolower((unsigned char)*a) == tolower((unsigned char)*b)) a++, b++;
+    while (*a && tolower((unsigned char)*a) == tolower((unsigned char)*b))
+        a++, b++;
     return tolower((unsigned char)*a) == tolower((unsigned char)*b);
 }
 
 int plan_expr_equal(const PlanExpr *a, const PlanExpr *b) {
     if (!a || !b) return a == b;
-    if (a->op != b->op || a->nA != b->nA || a->bStar != b->bStar ||
-        a->bDistinct != b->bDistinct || a->bNot != b->bNot || a->bBase != b->bBase ||
-        a->bElse != b->bElse)
+    if (a->op != b->op || a->nA != b->nA || a->bStar != b->bStar || a->bDistinct != b->bDistinct ||
+        a->bNot != b->bNot || a->bBase != b->bBase || a->bElse != b->bElse)
         return 0;
     if (a->op == PE_COL && a->iCol >= 0 && b->iCol >= 0) {
         if (a->iCol != b->iCol) return 0;
@@ -1039,21 +1083,25 @@ const char *plan_expr_collation(const PlanExpr *e) {
 ** cannot reach an application or extension function (file access, network,
 ** load_extension). */
 static const char *const scalar_funcs[] = {
-    "abs", "acos", "acosh", "asin", "asinh", "atan", "atan2", "atanh", "ceil", "ceiling", "char",
-    "coalesce", "concat", "concat_ws", "cos", "cosh", "date", "datetime", "degrees", "exp",
-    "floor", "format", "glob", "hex", "ifnull", "iif", "instr", "json", "json_array",
-    "json_array_length", "json_extract", "json_insert", "json_object", "json_patch", "json_quote",
-    "json_remove", "json_replace", "json_set", "json_type", "json_valid", "julianday", "length",
-    "like", "likelihood", "likely", "ln", "log", "log10", "log2", "lower", "ltrim", "max", "min",
-    "mod", "nullif", "octet_length", "pi", "pow", "power", "printf", "quote", "radians",
-    "replace", "round", "rtrim", "sign", "sin", "sinh", "sqrt", "strftime", "substr",
-    "substring", "tan", "tanh", "time", "trim", "trunc", "typeof", "unhex", "unicode",
-    "unixepoch", "unlikely", "upper", "zeroblob",
+    "abs",          "acos",         "acosh",       "asin",       "asinh",      "atan",
+    "atan2",        "atanh",        "ceil",        "ceiling",    "char",       "coalesce",
+    "concat",       "concat_ws",    "cos",         "cosh",       "date",       "datetime",
+    "degrees",      "exp",          "floor",       "format",     "glob",       "hex",
+    "ifnull",       "iif",          "instr",       "json",       "json_array", "json_array_length",
+    "json_extract", "json_insert",  "json_object", "json_patch", "json_quote", "json_remove",
+    "json_replace", "json_set",     "json_type",   "json_valid", "julianday",  "length",
+    "like",         "likelihood",   "likely",      "ln",         "log",        "log10",
+    "log2",         "lower",        "ltrim",       "max",        "min",        "mod",
+    "nullif",       "octet_length", "pi",          "pow",        "power",      "printf",
+    "quote",        "radians",      "replace",     "round",      "rtrim",      "sign",
+    "sin",          "sinh",         "sqrt",        "strftime",   "substr",     "substring",
+    "tan",          "tanh",         "time",        "trim",       "trunc",      "typeof",
+    "unhex",        "unicode",      "unixepoch",   "unlikely",   "upper",      "zeroblob",
 };
-static const char *const agg_funcs[] = {"avg", "count", "group_concat", "max", "min",
-                                        "string_agg", "sum", "total"};
-static const char *const nondet_funcs[] = {"changes", "last_insert_rowid", "random",
-                                           "randomblob", "total_changes"};
+static const char *const agg_funcs[] = {"avg", "count",      "group_concat", "max",
+                                        "min", "string_agg", "sum",          "total"};
+static const char *const nondet_funcs[] = {"changes", "last_insert_rowid", "random", "randomblob",
+                                           "total_changes"};
 
 static int in_list(const char *z, const char *const *list, size_t n) {
     for (size_t i = 0; i < n; i++)

@@ -45,8 +45,8 @@
 enum { C_SELECT, C_WHERE, C_GROUP, C_HAVING, C_ORDER };
 
 typedef struct PartCol {
-    char *zName;      /* _g0 ... (bz_malloc) */
-    char *zExpr;      /* expression text in the partial query (bz_malloc) */
+    char *zName; /* _g0 ... (bz_malloc) */
+    char *zExpr; /* expression text in the partial query (bz_malloc) */
     const char *zType;
     const PlanExpr *src;
 } PartCol;
@@ -82,7 +82,8 @@ static int rw_fail(Rw *r, int code, const char *fmt, const char *a1, const char 
 }
 
 static int ieq(const char *a, const char *b) {
-    while (*a && tolower((unsigned char)*a) == tolower((unsigned char)*b)) a++, b++;
+    while (*a && tolower((unsigned char)*a) == tolower((unsigned char)*b))
+        a++, b++;
     return tolower((unsigned char)*a) == tolower((unsigned char)*b);
 }
 
@@ -159,39 +160,50 @@ static int lookup_alias(Rw *r, const char *z) {
 static int check_func(Rw *r, PlanExpr *e) {
     int cls = plan_func_class(e->z, e->bStar ? 1 : e->nA);
     if (cls == PF_NONDET)
-        return rw_fail(r, BZ_UNSUPPORTED, "non-deterministic function %s() is not supported by hbee",
-                       e->z, NULL);
+        return rw_fail(r, BZ_UNSUPPORTED,
+                       "non-deterministic function %s() is not supported by hbee", e->z, NULL);
     if (cls == PF_UNKNOWN)
         return rw_fail(r, BZ_UNSUPPORTED, "function %s() is not supported by hbee%s", e->z, NULL);
-    if (ieq(e->z, "date") || ieq(e->z, "time") || ieq(e->z, "datetime") ||
-        ieq(e->z, "julianday") || ieq(e->z, "unixepoch") || ieq(e->z, "strftime")) {
+    if (ieq(e->z, "date") || ieq(e->z, "time") || ieq(e->z, "datetime") || ieq(e->z, "julianday") ||
+        ieq(e->z, "unixepoch") || ieq(e->z, "strftime")) {
         int nondet = ieq(e->z, "strftime") ? e->nA < 2 : e->nA < 1;
         for (int i = 0; i < e->nA; i++)
             if (e->a[i]->op == PE_LIT && ieq(e->a[i]->z, "'now'")) nondet = 1;
         if (nondet)
-            return rw_fail(r, BZ_UNSUPPORTED,
-                           "non-deterministic function %s() (current time) is not supported by hbee",
-                           e->z, NULL);
+            return rw_fail(
+                r, BZ_UNSUPPORTED,
+                "non-deterministic function %s() (current time) is not supported by hbee", e->z,
+                NULL);
     }
     if (cls == PF_AGG) {
         int n = e->nA;
         int ok;
-        if (ieq(e->z, "count")) ok = e->bStar ? n == 0 && !e->bDistinct : n <= 1;
-        else if (ieq(e->z, "group_concat")) ok = !e->bStar && (n == 1 || (n == 2 && !e->bDistinct));
-        else if (ieq(e->z, "string_agg")) ok = !e->bStar && n == 2 && !e->bDistinct;
-        else ok = !e->bStar && n == 1;
-        if (!ok) return rw_fail(r, BZ_MISUSE, "wrong number of arguments to function %s()%s", e->z, NULL);
+        if (ieq(e->z, "count"))
+            ok = e->bStar ? n == 0 && !e->bDistinct : n <= 1;
+        else if (ieq(e->z, "group_concat"))
+            ok = !e->bStar && (n == 1 || (n == 2 && !e->bDistinct));
+        else if (ieq(e->z, "string_agg"))
+            ok = !e->bStar && n == 2 && !e->bDistinct;
+        else
+            ok = !e->bStar && n == 1;
+        if (!ok)
+            return rw_fail(r, BZ_MISUSE, "wrong number of arguments to function %s()%s", e->z,
+                           NULL);
         if (ieq(e->z, "count") && n == 0) e->bStar = 1;
         if (e->bDistinct && e->pFilter)
             return rw_fail(r, BZ_UNSUPPORTED,
-                           "FILTER on a DISTINCT aggregate (%s) is not supported by hbee%s", e->z, NULL);
+                           "FILTER on a DISTINCT aggregate (%s) is not supported by hbee%s", e->z,
+                           NULL);
     } else {
-        if (e->bStar) return rw_fail(r, BZ_MISUSE, "wrong number of arguments to function %s()%s", e->z, NULL);
+        if (e->bStar)
+            return rw_fail(r, BZ_MISUSE, "wrong number of arguments to function %s()%s", e->z,
+                           NULL);
         if (e->bDistinct)
-            return rw_fail(r, BZ_MISUSE, "DISTINCT aggregates must have exactly one argument (%s)%s",
-                           e->z, NULL);
+            return rw_fail(r, BZ_MISUSE,
+                           "DISTINCT aggregates must have exactly one argument (%s)%s", e->z, NULL);
         if (e->pFilter)
-            return rw_fail(r, BZ_MISUSE, "FILTER may not be used with non-aggregate %s()%s", e->z, NULL);
+            return rw_fail(r, BZ_MISUSE, "FILTER may not be used with non-aggregate %s()%s", e->z,
+                           NULL);
     }
     return BZ_OK;
 }
@@ -208,20 +220,23 @@ static int resolve(Rw *r, PlanExpr **pe, int cl, int top) {
             char num[32], lim[32];
             snprintf(num, sizeof num, "%ld", k);
             snprintf(lim, sizeof lim, "%d", r->nOut);
-            r->rc = bz_err(r->err, BZ_MISUSE, "%s BY term out of range (%s) - should be between 1 and %s",
+            r->rc = bz_err(r->err, BZ_MISUSE,
+                           "%s BY term out of range (%s) - should be between 1 and %s",
                            cl == C_GROUP ? "GROUP" : "ORDER", num, lim);
             return r->rc;
         }
         *pe = r->aOut[k - 1];
         if (cl == C_GROUP && has_agg(*pe))
-            return rw_fail(r, BZ_MISUSE, "aggregate functions are not allowed in the GROUP BY clause%s%s",
-                           NULL, NULL);
+            return rw_fail(r, BZ_MISUSE,
+                           "aggregate functions are not allowed in the GROUP BY clause%s%s", NULL,
+                           NULL);
         return BZ_OK;
     }
     if (e->op == PE_COL && e->iCol < 0) {
         if (e->zQual) {
             const char *t = r->s->zAlias ? r->s->zAlias : r->s->zTable;
-            if (!ieq(e->zQual, t)) return rw_fail(r, BZ_MISUSE, "no such column: %s.%s", e->zQual, e->z);
+            if (!ieq(e->zQual, t))
+                return rw_fail(r, BZ_MISUSE, "no such column: %s.%s", e->zQual, e->z);
         }
         int alias = -1;
         if (!e->zQual && cl != C_SELECT) alias = lookup_alias(r, e->z);
@@ -235,7 +250,8 @@ static int resolve(Rw *r, PlanExpr **pe, int cl, int top) {
         if (col < 0) {
             if (ieq(e->z, "rowid") || ieq(e->z, "oid") || ieq(e->z, "_rowid_"))
                 return rw_fail(r, BZ_UNSUPPORTED,
-                               "%s is not supported by hbee (row numbers are per split)%s", e->z, NULL);
+                               "%s is not supported by hbee (row numbers are per split)%s", e->z,
+                               NULL);
             return e->zQual ? rw_fail(r, BZ_MISUSE, "no such column: %s.%s", e->zQual, e->z)
                             : rw_fail(r, BZ_MISUSE, "no such column: %s%s", e->z, NULL);
         }
@@ -260,10 +276,12 @@ static int check_agg_use(Rw *r, const PlanExpr *e, int cl, int inside) {
             return rw_fail(r, BZ_MISUSE, "misuse of aggregate function %s() (nested aggregate)%s",
                            e->z, NULL);
         if (cl == C_WHERE)
-            return rw_fail(r, BZ_MISUSE, "misuse of aggregate function %s() in WHERE%s", e->z, NULL);
+            return rw_fail(r, BZ_MISUSE, "misuse of aggregate function %s() in WHERE%s", e->z,
+                           NULL);
         if (cl == C_GROUP)
-            return rw_fail(r, BZ_MISUSE, "aggregate functions are not allowed in the GROUP BY clause%s%s",
-                           NULL, NULL);
+            return rw_fail(r, BZ_MISUSE,
+                           "aggregate functions are not allowed in the GROUP BY clause%s%s", NULL,
+                           NULL);
         inside = 1;
     }
     for (int i = 0; i < e->nA; i++)
@@ -275,9 +293,11 @@ static int check_agg_use(Rw *r, const PlanExpr *e, int cl, int inside) {
 /* ---- partial columns --------------------------------------------------------- */
 
 static const char *expr_type(Rw *r, const PlanExpr *e) {
-    while (e && e->op == PE_COLLATE) e = e->a[0];
+    while (e && e->op == PE_COLLATE)
+        e = e->a[0];
     if (!e) return "";
-    if (e->op == PE_COL && e->iCol >= 0) return r->aCol[e->iCol].zType ? r->aCol[e->iCol].zType : "";
+    if (e->op == PE_COL && e->iCol >= 0)
+        return r->aCol[e->iCol].zType ? r->aCol[e->iCol].zType : "";
     if (e->op == PE_CAST) return e->z;
     return "";
 }
@@ -288,11 +308,31 @@ static int part_add(Rw *r, char k, const PlanExpr *e) {
     PartCol *arr;
     int *n, max;
     switch (k) {
-    case 'g': arr = r->g; n = &r->ng; max = RW_MAX(r->g); break;
-    case 'b': arr = r->b; n = &r->nb; max = RW_MAX(r->b); break;
-    case 'd': arr = r->d; n = &r->nd; max = RW_MAX(r->d); break;
-    case 'c': arr = r->c; n = &r->nc; max = RW_MAX(r->c); break;
-    default: arr = r->o; n = &r->no; max = RW_MAX(r->o); break;
+    case 'g':
+        arr = r->g;
+        n = &r->ng;
+        max = RW_MAX(r->g);
+        break;
+    case 'b':
+        arr = r->b;
+        n = &r->nb;
+        max = RW_MAX(r->b);
+        break;
+    case 'd':
+        arr = r->d;
+        n = &r->nd;
+        max = RW_MAX(r->d);
+        break;
+    case 'c':
+        arr = r->c;
+        n = &r->nc;
+        max = RW_MAX(r->c);
+        break;
+    default:
+        arr = r->o;
+        n = &r->no;
+        max = RW_MAX(r->o);
+        break;
     }
     if (k != 'c')
         for (int i = 0; i < *n; i++)
@@ -404,12 +444,13 @@ static PlanExpr *agg_combine(Rw *r, const PlanExpr *f) {
         if (add_child(r, c, new_node(r, PE_LIT, "0"))) return NULL;
         return c;
     }
-    if (ieq(fn, "sum") || ieq(fn, "total")) return call(r, ieq(fn, "sum") ? "sum" : "total",
-                                                        new_node(r, PE_REF, s0));
+    if (ieq(fn, "sum") || ieq(fn, "total"))
+        return call(r, ieq(fn, "sum") ? "sum" : "total", new_node(r, PE_REF, s0));
     if (ieq(fn, "avg")) {
         PlanExpr *div = new_node(r, PE_BINARY, "/");
         if (add_child(r, div, call(r, "total", new_node(r, PE_REF, s0)))) return NULL;
-        if (add_child(r, div, call(r, "sum", new_node(r, PE_REF, r->a[first + 1].zName)))) return NULL;
+        if (add_child(r, div, call(r, "sum", new_node(r, PE_REF, r->a[first + 1].zName))))
+            return NULL;
         return div;
     }
     if (ieq(fn, "min") || ieq(fn, "max"))
@@ -420,7 +461,8 @@ static PlanExpr *agg_combine(Rw *r, const PlanExpr *f) {
     if (f->nA > 1) {
         if (has_col(f->a[1])) {
             rw_fail(r, BZ_UNSUPPORTED,
-                    "%s() with a separator that depends on the row is not supported by hbee%s", fn, NULL);
+                    "%s() with a separator that depends on the row is not supported by hbee%s", fn,
+                    NULL);
             return NULL;
         }
         if (add_child(r, c, f->a[1])) return NULL;
@@ -497,7 +539,8 @@ static int add_out_name(Rw *r, int i, const char *base) {
     char *z = bz_strdup(base);
     for (int k = 1; z; k++) {
         int dup = 0;
-        for (int j = 0; j < i && !dup; j++) dup = ieq(r->azOut[j], z);
+        for (int j = 0; j < i && !dup; j++)
+            dup = ieq(r->azOut[j], z);
         if (!dup) break;
         bz_free(z);
         z = bz_mprintf("%s:%d", base, k);
@@ -515,7 +558,8 @@ static int expand_result(Rw *r) {
             const char *q = s->aCol[i].zStarQual;
             if (q && !ieq(q, s->zAlias ? s->zAlias : s->zTable))
                 return rw_fail(r, BZ_MISUSE, "no such table: %s%s", q, NULL);
-            for (int j = 0; j < r->nCol; j++) n += !r->aCol[j].bHidden;
+            for (int j = 0; j < r->nCol; j++)
+                n += !r->aCol[j].bHidden;
         } else {
             n++;
         }
@@ -567,12 +611,14 @@ static int finish(Rw *r, BzBuf *partial, BzBuf *combine, PlanQuery *q) {
     PartCol *kinds[] = {r->g, r->b, r->d, r->a, r->c, r->o};
     int counts[] = {r->ng, r->nb, r->nd, r->na, r->nc, r->no};
     int n = 0;
-    for (int k = 0; k < 6; k++) n += counts[k];
+    for (int k = 0; k < 6; k++)
+        n += counts[k];
     q->azPart = bz_calloc((size_t)n + 1, sizeof(char *));
     q->azPartType = bz_calloc((size_t)n + 1, sizeof(char *));
     q->azOut = bz_calloc((size_t)r->nOut + 1, sizeof(char *));
     int nNeed = 0;
-    for (int i = 0; i < r->nCol; i++) nNeed += r->need[i];
+    for (int i = 0; i < r->nCol; i++)
+        nNeed += r->need[i];
     q->azNeed = bz_calloc((size_t)nNeed + 1, sizeof(char *));
     if (!q->azPart || !q->azPartType || !q->azOut || !q->azNeed)
         return rw_fail(r, BZ_NOMEM, "out of memory%s%s", NULL, NULL);
@@ -589,7 +635,8 @@ static int finish(Rw *r, BzBuf *partial, BzBuf *combine, PlanQuery *q) {
             q->nPart++;
         }
     bz_buf_appendc(&ddl, ')');
-    for (int i = 0; i < r->nOut; i++) q->azOut[q->nOut++] = dup_or_fail(r, r->azOut[i]);
+    for (int i = 0; i < r->nOut; i++)
+        q->azOut[q->nOut++] = dup_or_fail(r, r->azOut[i]);
     for (int i = 0; i < r->nCol; i++)
         if (r->need[i]) q->azNeed[q->nNeed++] = dup_or_fail(r, r->aCol[i].zName);
     if (partial->rc || combine->rc || ddl.rc) r->rc = bz_err(r->err, BZ_NOMEM, "out of memory");
@@ -610,7 +657,8 @@ static void rw_free(Rw *r) {
             bz_free(kinds[k][i].zExpr);
         }
     if (r->azOut)
-        for (int i = 0; i < r->nOut; i++) bz_free(r->azOut[i]);
+        for (int i = 0; i < r->nOut; i++)
+            bz_free(r->azOut[i]);
     bz_free(r->azOut);
     bz_free(r->aOut);
     bz_free(r->need);
@@ -621,12 +669,14 @@ void plan_query_free(PlanQuery *q) {
     bz_free(q->zPartial);
     bz_free(q->zCombine);
     bz_free(q->zPartialsDdl);
-    for (int i = 0; i < q->nOut; i++) bz_free(q->azOut[i]);
+    for (int i = 0; i < q->nOut; i++)
+        bz_free(q->azOut[i]);
     for (int i = 0; i < q->nPart; i++) {
         bz_free(q->azPart[i]);
         bz_free(q->azPartType[i]);
     }
-    for (int i = 0; i < q->nNeed; i++) bz_free(q->azNeed[i]);
+    for (int i = 0; i < q->nNeed; i++)
+        bz_free(q->azNeed[i]);
     bz_free(q->azOut);
     bz_free(q->azPart);
     bz_free(q->azPartType);
@@ -643,10 +693,13 @@ static void rewrite_aggregate(Rw *r, BzBuf *pb, BzBuf *cb) {
         rw_fail(r, BZ_NOMEM, "out of memory%s%s", NULL, NULL);
         goto done;
     }
-    for (int i = 0; i < s->nGroup && !r->rc; i++) part_add(r, 'g', s->aGroup[i]);
-    for (int i = 0; i < r->nOut && !r->rc; i++) sel[i] = rw_combine(r, r->aOut[i]);
+    for (int i = 0; i < s->nGroup && !r->rc; i++)
+        part_add(r, 'g', s->aGroup[i]);
+    for (int i = 0; i < r->nOut && !r->rc; i++)
+        sel[i] = rw_combine(r, r->aOut[i]);
     if (s->pHaving) having = rw_combine(r, s->pHaving);
-    for (int i = 0; i < s->nOrder && !r->rc; i++) order[i] = rw_combine(r, s->aOrder[i].pExpr);
+    for (int i = 0; i < s->nOrder && !r->rc; i++)
+        order[i] = rw_combine(r, s->aOrder[i].pExpr);
     if (r->rc) goto done;
     if (r->ng + r->nb + r->nd + r->na == 0) agg_state_add(r, bz_strdup("count(*)"));
     /* partial */
@@ -663,8 +716,10 @@ static void rewrite_aggregate(Rw *r, BzBuf *pb, BzBuf *cb) {
     }
     if (r->ng + r->nd) {
         bz_buf_appendz(pb, " GROUP BY ");
-        for (int i = 0; i < r->ng; i++) bz_buf_printf(pb, "%s%s", i ? ", " : "", r->g[i].zExpr);
-        for (int i = 0; i < r->nd; i++) bz_buf_printf(pb, "%s%s", r->ng + i ? ", " : "", r->d[i].zExpr);
+        for (int i = 0; i < r->ng; i++)
+            bz_buf_printf(pb, "%s%s", i ? ", " : "", r->g[i].zExpr);
+        for (int i = 0; i < r->nd; i++)
+            bz_buf_printf(pb, "%s%s", r->ng + i ? ", " : "", r->d[i].zExpr);
     }
     /* combine */
     bz_buf_appendz(cb, s->bDistinct ? "SELECT DISTINCT " : "SELECT ");
@@ -713,7 +768,8 @@ static void rewrite_plain(Rw *r, BzBuf *pb, BzBuf *cb, int64_t *topn) {
         rw_fail(r, BZ_NOMEM, "out of memory%s%s", NULL, NULL);
         return;
     }
-    for (int i = 0; i < r->nOut && !r->rc; i++) part_add(r, 'c', r->aOut[i]);
+    for (int i = 0; i < r->nOut && !r->rc; i++)
+        part_add(r, 'c', r->aOut[i]);
     /* ORDER BY terms: a result column (by equality) or an extra _o column */
     for (int i = 0; i < s->nOrder && !r->rc; i++) {
         const PlanExpr *e = s->aOrder[i].pExpr;
@@ -792,9 +848,11 @@ int plan_rewrite(PlanSelect *s, const PlanColumn *aCol, int nCol, PlanQuery **ou
     if (!r->need) rw_fail(r, BZ_NOMEM, "out of memory%s%s", NULL, NULL);
     if (!r->rc) expand_result(r);
     if (!r->rc) resolve(r, &s->pWhere, C_WHERE, 1);
-    for (int i = 0; i < s->nGroup && !r->rc; i++) resolve(r, &s->aGroup[i], C_GROUP, 1);
+    for (int i = 0; i < s->nGroup && !r->rc; i++)
+        resolve(r, &s->aGroup[i], C_GROUP, 1);
     if (!r->rc) resolve(r, &s->pHaving, C_HAVING, 1);
-    for (int i = 0; i < s->nOrder && !r->rc; i++) resolve(r, &s->aOrder[i].pExpr, C_ORDER, 1);
+    for (int i = 0; i < s->nOrder && !r->rc; i++)
+        resolve(r, &s->aOrder[i].pExpr, C_ORDER, 1);
     if (!r->rc) resolve(r, &s->pLimit, C_SELECT, 0);
     if (!r->rc) resolve(r, &s->pOffset, C_SELECT, 0);
     if (!r->rc && (has_col(s->pLimit) || has_col(s->pOffset)))
@@ -805,7 +863,8 @@ int plan_rewrite(PlanSelect *s, const PlanColumn *aCol, int nCol, PlanQuery **ou
         agg |= has_agg(r->aOut[i]);
     }
     if (!r->rc) check_agg_use(r, s->pWhere, C_WHERE, 0);
-    for (int i = 0; i < s->nGroup && !r->rc; i++) check_agg_use(r, s->aGroup[i], C_GROUP, 0);
+    for (int i = 0; i < s->nGroup && !r->rc; i++)
+        check_agg_use(r, s->aGroup[i], C_GROUP, 0);
     if (!r->rc) check_agg_use(r, s->pHaving, C_HAVING, 0);
     for (int i = 0; i < s->nOrder && !r->rc; i++) {
         check_agg_use(r, s->aOrder[i].pExpr, C_ORDER, 0);
@@ -816,8 +875,10 @@ int plan_rewrite(PlanSelect *s, const PlanColumn *aCol, int nCol, PlanQuery **ou
     q->nTopN = -1;
     q->bAggregate = agg;
     if (!r->rc) {
-        if (agg) rewrite_aggregate(r, &pb, &cb);
-        else rewrite_plain(r, &pb, &cb, &q->nTopN);
+        if (agg)
+            rewrite_aggregate(r, &pb, &cb);
+        else
+            rewrite_plain(r, &pb, &cb, &q->nTopN);
     }
     if (!r->rc) finish(r, &pb, &cb, q);
     rc = r->rc;

@@ -21,8 +21,10 @@
 #include "parquet/pq_reader.h"
 
 static char *unquote(const char *z, size_t n) {
-    while (n && (*z == ' ' || *z == '\t' || *z == '\n')) z++, n--;
-    while (n && (z[n - 1] == ' ' || z[n - 1] == '\t' || z[n - 1] == '\n')) n--;
+    while (n && (*z == ' ' || *z == '\t' || *z == '\n'))
+        z++, n--;
+    while (n && (z[n - 1] == ' ' || z[n - 1] == '\t' || z[n - 1] == '\n'))
+        n--;
     if (n >= 2 && (z[0] == '\'' || z[0] == '"' || z[0] == '`' || z[0] == '[')) {
         char q = z[0] == '[' ? ']' : z[0];
         if (z[n - 1] == q) {
@@ -56,7 +58,8 @@ static int add_arg(PlanDataset *d, const char *a, size_t n) {
     const char *eq = memchr(a, '=', n);
     int is_opt = 0;
     const char *k = a;
-    while (k < a + n && *k == ' ') k++;
+    while (k < a + n && *k == ' ')
+        k++;
     if (eq) {
         is_opt = k < eq && *k != '\'' && *k != '"';
         for (const char *q = k; q < eq && is_opt; q++)
@@ -66,7 +69,8 @@ static int add_arg(PlanDataset *d, const char *a, size_t n) {
     }
     if (!is_opt) return push_str(&d->azPath, &d->nPath, unquote(a, n));
     const char *ke = eq;
-    while (ke > k && ke[-1] == ' ') ke--;
+    while (ke > k && ke[-1] == ' ')
+        ke--;
     int nk = d->nOpt;
     if (push_str(&d->azKey, &nk, bz_strndup(k, (size_t)(ke - k)))) return BZ_NOMEM;
     if (push_str(&d->azVal, &d->nOpt, unquote(eq + 1, (size_t)(a + n - eq - 1)))) {
@@ -127,7 +131,8 @@ fail:
 }
 
 void plan_dataset_clear(PlanDataset *d) {
-    for (int i = 0; i < d->nPath; i++) bz_free(d->azPath[i]);
+    for (int i = 0; i < d->nPath; i++)
+        bz_free(d->azPath[i]);
     for (int i = 0; i < d->nOpt; i++) {
         bz_free(d->azKey[i]);
         bz_free(d->azVal[i]);

@@ -61,8 +61,8 @@ typedef struct WireTask {
     int version;
     char *zQueryId;
     int64_t taskId;
-    char *zPath;      /* local file, or NULL */
-    char *zUrl;       /* remote object, or NULL */
+    char *zPath; /* local file, or NULL */
+    char *zUrl;  /* remote object, or NULL */
     int nRg;
     int *aRg;
     int64_t nRows, nBytes;
@@ -86,26 +86,26 @@ void wire_task_clear(WireTask *t);
 enum { WV_NULL = 0, WV_INT = 1, WV_REAL = 2, WV_TEXT = 3, WV_BLOB = 4 };
 
 typedef struct WireValue {
-    int type;          /* WV_* */
+    int type; /* WV_* */
     int64_t i;
     double d;
-    const char *p;     /* TEXT/BLOB bytes (not NUL-terminated) */
+    const char *p; /* TEXT/BLOB bytes (not NUL-terminated) */
     size_t n;
 } WireValue;
 
 typedef struct WireHeader {
     int64_t taskId;
-    int status;        /* BZ_OK or the task's failure */
-    const char *zError;/* message when status != BZ_OK */
+    int status;         /* BZ_OK or the task's failure */
+    const char *zError; /* message when status != BZ_OK */
     int64_t rowsScanned, bytesScanned, rows, ms;
 } WireHeader;
 
 typedef struct WireWriter {
     BzBuf body;
     int nCol;
-    char **azCol;      /* copies */
+    char **azCol; /* copies */
     int64_t nVal;
-    int bStore;        /* 1: never compress (results that stay in the process) */
+    int bStore; /* 1: never compress (results that stay in the process) */
 } WireWriter;
 
 /* Start a result with these columns (names copied). */
@@ -123,12 +123,12 @@ int wire_result_error(int64_t taskId, int status, const char *zMsg, BzBuf *out, 
 
 typedef struct WireReader {
     WireHeader hdr;
-    char *zError;      /* owned */
+    char *zError; /* owned */
     int nCol;
-    char **azCol;      /* owned */
-    uint8_t *body;     /* owned, decoded */
+    char **azCol;  /* owned */
+    uint8_t *body; /* owned, decoded */
     size_t nBody, pos;
-    int64_t row;       /* rows returned so far */
+    int64_t row;          /* rows returned so far */
     int64_t bytesShipped; /* size of the encoded result */
 } WireReader;
 

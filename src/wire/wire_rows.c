@@ -71,7 +71,8 @@ int wire_writer_init(WireWriter *w, int nCol, char *const *azCol, BzErr *err) {
 void wire_writer_free(WireWriter *w) {
     bz_buf_free(&w->body);
     if (w->azCol)
-        for (int i = 0; i < w->nCol; i++) bz_free(w->azCol[i]);
+        for (int i = 0; i < w->nCol; i++)
+            bz_free(w->azCol[i]);
     bz_free(w->azCol);
     memset(w, 0, sizeof *w);
 }
@@ -87,7 +88,8 @@ void wire_writer_value(WireWriter *w, const WireValue *v) {
     case WV_REAL: {
         uint64_t u;
         memcpy(&u, &v->d, 8);
-        for (int i = 0; i < 8; i++) tmp[i] = (uint8_t)(u >> (8 * i));
+        for (int i = 0; i < 8; i++)
+            tmp[i] = (uint8_t)(u >> (8 * i));
         bz_buf_appendc(b, WV_REAL);
         bz_buf_append(b, tmp, 8);
         break;
@@ -118,12 +120,14 @@ static void put_header(BzBuf *out, const WireHeader *h, int flags, int64_t rows,
     put_varint(out, (uint64_t)rows);
     put_varint(out, (uint64_t)(h->ms < 0 ? 0 : h->ms));
     put_varint(out, (uint64_t)nCol);
-    for (int i = 0; i < nCol; i++) put_str(out, azCol[i], strlen(azCol[i]));
+    for (int i = 0; i < nCol; i++)
+        put_str(out, azCol[i], strlen(azCol[i]));
 }
 
 int wire_writer_finish(WireWriter *w, const WireHeader *hdr, BzBuf *out, BzErr *err) {
     int rc = BZ_OK;
-    if (w->body.rc) return bz_err(err, w->body.rc, "result too large: %s", bz_status_name(w->body.rc));
+    if (w->body.rc)
+        return bz_err(err, w->body.rc, "result too large: %s", bz_status_name(w->body.rc));
     if (w->nCol == 0 ? w->nVal != 0 : w->nVal % w->nCol)
         return bz_err(err, BZ_MISUSE, "result has %lld values for %d columns", (long long)w->nVal,
                       w->nCol);
@@ -185,12 +189,15 @@ static int get_bytes(Cur *c, const uint8_t **p, size_t *n) {
     return 1;
 }
 
-static char *dup_bytes(const uint8_t *p, size_t n) { return bz_strndup((const char *)p, n); }
+static char *dup_bytes(const uint8_t *p, size_t n) {
+    return bz_strndup((const char *)p, n);
+}
 
 void wire_reader_close(WireReader *r) {
     bz_free(r->zError);
     if (r->azCol)
-        for (int i = 0; i < r->nCol; i++) bz_free(r->azCol[i]);
+        for (int i = 0; i < r->nCol; i++)
+            bz_free(r->azCol[i]);
     bz_free(r->azCol);
     bz_free(r->body);
     memset(r, 0, sizeof *r);
@@ -246,13 +253,14 @@ int wire_reader_open(WireReader *r, const void *data, size_t n, BzErr *err) {
     if (!get_varint(&c, &stored) || stored != c.n - c.pos) CORRUPT("body length mismatch");
     if (r->nCol == 0 && r->hdr.rows != 0) CORRUPT("rows without columns");
     /* each value takes at least one byte */
-    if (r->nCol && (uint64_t)r->hdr.rows > raw / (uint64_t)r->nCol) CORRUPT("row count exceeds body");
+    if (r->nCol && (uint64_t)r->hdr.rows > raw / (uint64_t)r->nCol)
+        CORRUPT("row count exceeds body");
     r->body = bz_malloc(raw ? (size_t)raw : 1);
     if (!r->body) goto nomem;
     r->nBody = (size_t)raw;
     if (flags & 1) {
-        if ((rc = bz_decompress(BZ_CODEC_ZSTD, c.p + c.pos, (size_t)stored, r->body,
-                                (size_t)raw, err)))
+        if ((rc = bz_decompress(BZ_CODEC_ZSTD, c.p + c.pos, (size_t)stored, r->body, (size_t)raw,
+                                err)))
             goto fail_prefix;
     } else {
         if (stored != raw) CORRUPT("stored body size differs from its size");
@@ -274,13 +282,15 @@ int wire_reader_next(WireReader *r, WireValue *row, BzErr *err) {
     uint64_t v;
     if (r->row >= r->hdr.rows) {
         if (r->pos != r->nBody)
-            return bz_err(err, BZ_CORRUPT, "result: %zu bytes after the last row", r->nBody - r->pos);
+            return bz_err(err, BZ_CORRUPT, "result: %zu bytes after the last row",
+                          r->nBody - r->pos);
         return BZ_DONE;
     }
     for (int i = 0; i < r->nCol; i++) {
         WireValue *x = &row[i];
         memset(x, 0, sizeof *x);
-        if (c.pos >= c.n) return bz_err(err, BZ_CORRUPT, "result: truncated row %lld", (long long)r->row);
+        if (c.pos >= c.n)
+            return bz_err(err, BZ_CORRUPT, "result: truncated row %lld", (long long)r->row);
         x->type = c.p[c.pos++];
         switch (x->type) {
         case WV_NULL:
@@ -292,7 +302,8 @@ int wire_reader_next(WireReader *r, WireValue *row, BzErr *err) {
         case WV_REAL: {
             if (c.n - c.pos < 8) return bz_err(err, BZ_CORRUPT, "result: truncated real");
             uint64_t u = 0;
-            for (int k = 0; k < 8; k++) u |= (uint64_t)c.p[c.pos + (size_t)k] << (8 * k);
+            for (int k = 0; k < 8; k++)
+                u |= (uint64_t)c.p[c.pos + (size_t)k] << (8 * k);
             memcpy(&x->d, &u, 8);
             c.pos += 8;
             break;

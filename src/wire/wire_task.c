@@ -19,8 +19,10 @@ static void json_key(BzBuf *b, const char *k, int first) {
 }
 
 static void json_strz(BzBuf *b, const char *z) {
-    if (z) bz_buf_json_str(b, z, strlen(z));
-    else bz_buf_appendz(b, "null");
+    if (z)
+        bz_buf_json_str(b, z, strlen(z));
+    else
+        bz_buf_appendz(b, "null");
 }
 
 int wire_task_encode(const WireTask *t, BzBuf *b, BzErr *err) {
@@ -37,7 +39,8 @@ int wire_task_encode(const WireTask *t, BzBuf *b, BzErr *err) {
     json_strz(b, t->zUrl ? t->zUrl : t->zPath ? t->zPath : "");
     json_key(b, "row_groups", 0);
     bz_buf_appendc(b, '[');
-    for (int i = 0; i < t->nRg; i++) bz_buf_printf(b, "%s%d", i ? ", " : "", t->aRg[i]);
+    for (int i = 0; i < t->nRg; i++)
+        bz_buf_printf(b, "%s%d", i ? ", " : "", t->aRg[i]);
     bz_buf_appendc(b, ']');
     json_key(b, "rows", 0);
     bz_buf_printf(b, "%lld", (long long)t->nRows);
@@ -70,7 +73,8 @@ void wire_task_clear(WireTask *t) {
     bz_free(t->zPath);
     bz_free(t->zUrl);
     bz_free(t->aRg);
-    for (int i = 0; i < t->nCol; i++) bz_free(t->azCol[i]);
+    for (int i = 0; i < t->nCol; i++)
+        bz_free(t->azCol[i]);
     bz_free(t->azCol);
     for (int i = 0; i < t->nOpt; i++) {
         bz_free(t->azKey[i]);
@@ -97,7 +101,11 @@ static int get_str(const cJSON *j, char **out) {
     return *out != NULL;
 }
 
-#define BAD(what) do { rc = bz_err(err, BZ_CORRUPT, "task JSON: %s", what); goto fail; } while (0)
+#define BAD(what)                                                                                  \
+    do {                                                                                           \
+        rc = bz_err(err, BZ_CORRUPT, "task JSON: %s", what);                                       \
+        goto fail;                                                                                 \
+    } while (0)
 
 int wire_task_decode(const char *z, size_t n, WireTask *t, BzErr *err) {
     cJSON *root;
@@ -118,7 +126,8 @@ int wire_task_decode(const char *z, size_t n, WireTask *t, BzErr *err) {
     }
     if (!get_str(cJSON_GetObjectItemCaseSensitive(root, "query_id"), &t->zQueryId))
         BAD("missing \"query_id\"");
-    if (!get_int(cJSON_GetObjectItemCaseSensitive(root, "task_id"), 0, INT64_C(1) << 52, &t->taskId))
+    if (!get_int(cJSON_GetObjectItemCaseSensitive(root, "task_id"), 0, INT64_C(1) << 52,
+                 &t->taskId))
         BAD("missing \"task_id\"");
     sp = cJSON_GetObjectItemCaseSensitive(root, "split");
     if (!cJSON_IsObject(sp)) BAD("missing \"split\"");

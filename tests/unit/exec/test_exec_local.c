@@ -40,7 +40,8 @@ static int t_run(void *ctx, void *state, const char *task, size_t n, BzBuf *out,
     char *names[] = {"id", "i", "path"};
     (void)ctx;
     CHECK(state != NULL);
-    if (wire_task_decode(task, n, &t, &terr)) return wire_result_error(0, terr.code, terr.msg, out, err);
+    if (wire_task_decode(task, n, &t, &terr))
+        return wire_result_error(0, terr.code, terr.msg, out, err);
     if (t.taskId % 7 == 0) {
         int rc = wire_result_error(t.taskId, BZ_NOTFOUND, "no such file", out, err);
         wire_task_clear(&t);
@@ -93,7 +94,8 @@ static void test_pool(int threads, int ntasks) {
     uint8_t *res;
     size_t n;
     CHECK_EQ_INT(ex->collect(ex, &res, &n, &err), BZ_DONE); /* nothing pending */
-    for (int i = 0; i < ntasks; i++) submit(ex, i);
+    for (int i = 0; i < ntasks; i++)
+        submit(ex, i);
     int got = 0, failed = 0, rc;
     while ((rc = ex->collect(ex, &res, &n, &err)) == BZ_OK) {
         WireReader rd;
@@ -125,7 +127,8 @@ static void test_pool(int threads, int ntasks) {
     CHECK_EQ_INT(rc, BZ_DONE);
     CHECK_EQ_INT(got, ntasks);
     CHECK_EQ_INT(failed, (ntasks + 6) / 7);
-    for (int i = 0; i < ntasks; i++) CHECK_EQ_INT(seen[i], 1);
+    for (int i = 0; i < ntasks; i++)
+        CHECK_EQ_INT(seen[i], 1);
     exec_close(ex);
     CHECK_EQ_INT(n_init, threads);
     CHECK_EQ_INT(n_done, threads);
@@ -137,7 +140,8 @@ static void test_close_with_pending(void) {
     BzErr err = {0};
     ExecRunner r = {t_init, t_run, t_done, NULL};
     CHECK_EQ_INT(exec_local_create(2, &r, &ex, &err), BZ_OK);
-    for (int i = 0; i < 200; i++) submit(ex, i);
+    for (int i = 0; i < 200; i++)
+        submit(ex, i);
     exec_close(ex); /* running tasks finish, queued ones are dropped, no leak */
     exec_close(NULL);
 }
@@ -147,7 +151,8 @@ static void test_stats_json(void) {
     BzBuf b;
     memset(&st, 0, sizeof st);
     st.aTaskMs = bz_calloc(10, sizeof *st.aTaskMs);
-    for (int i = 0; i < 10; i++) st.aTaskMs[i] = 10 - i; /* 10..1 */
+    for (int i = 0; i < 10; i++)
+        st.aTaskMs[i] = 10 - i; /* 10..1 */
     st.nTaskMs = 10;
     st.tasks = 10;
     st.rowsScanned = 1234;
@@ -156,7 +161,8 @@ static void test_stats_json(void) {
     exec_stats_json(&st, &b);
     CHECK(strstr(b.data, "\"tasks\": 10") != NULL);
     CHECK(strstr(b.data, "\"rows_scanned\": 1234") != NULL);
-    CHECK(strstr(b.data, "\"task_ms\": {\"p50\": 5, \"p90\": 9, \"p99\": 10, \"max\": 10}") != NULL);
+    CHECK(strstr(b.data, "\"task_ms\": {\"p50\": 5, \"p90\": 9, \"p99\": 10, \"max\": 10}") !=
+          NULL);
     bz_buf_free(&b);
     exec_stats_clear(&st);
     CHECK(exec_cores() >= 1);

@@ -8,7 +8,8 @@
 #include <stdlib.h>
 
 static const PlanColumn cols[] = {
-    {"g", "TEXT", 0}, {"x", "INTEGER", 0}, {"y", "REAL", 0}, {"s", "TEXT", 0}, {"filename", "TEXT", 1},
+    {"g", "TEXT", 0}, {"x", "INTEGER", 0},     {"y", "REAL", 0},
+    {"s", "TEXT", 0}, {"filename", "TEXT", 1},
 };
 
 typedef struct Golden {
@@ -22,12 +23,12 @@ static const Golden golden[] = {
      "SELECT _g0 AS \"g\", total(_a0) / sum(_a1) AS \"avg(x)\" FROM partials GROUP BY _g0 HAVING "
      "coalesce(sum(_a2), 0) > 2"},
     {"select count(*), sum(x), total(x), min(y), max(s) from t",
-     "SELECT count(*) AS _a0, sum(\"x\") AS _a1, total(\"x\") AS _a2, min(\"y\") AS _a3, max(\"s\") AS "
+     "SELECT count(*) AS _a0, sum(\"x\") AS _a1, total(\"x\") AS _a2, min(\"y\") AS _a3, "
+     "max(\"s\") AS "
      "_a4 FROM split",
      "SELECT coalesce(sum(_a0), 0) AS \"count(*)\", sum(_a1) AS \"sum(x)\", total(_a2) AS "
      "\"total(x)\", min(_a3) AS \"min(y)\", max(_a4) AS \"max(s)\" FROM partials"},
-    {"SELECT count(x), count() FROM t",
-     "SELECT count(\"x\") AS _a0, count(*) AS _a1 FROM split",
+    {"SELECT count(x), count() FROM t", "SELECT count(\"x\") AS _a0, count(*) AS _a1 FROM split",
      "SELECT coalesce(sum(_a0), 0) AS \"count(x)\", coalesce(sum(_a1), 0) AS \"count()\" FROM "
      "partials"},
     {"SELECT sum(x) / count(*) + 1 AS r FROM t",
@@ -51,7 +52,8 @@ static const Golden golden[] = {
      "partials"},
     {"SELECT g, count(DISTINCT s) FROM t GROUP BY g",
      "SELECT \"g\" AS _g0, \"s\" AS _d0 FROM split GROUP BY \"g\", \"s\"",
-     "SELECT _g0 AS \"g\", count(DISTINCT _d0) AS \"count(DISTINCT s)\" FROM partials GROUP BY _g0"},
+     "SELECT _g0 AS \"g\", count(DISTINCT _d0) AS \"count(DISTINCT s)\" FROM partials GROUP BY "
+     "_g0"},
     {"SELECT sum(x) FILTER (WHERE y > 1) FROM t",
      "SELECT sum(\"x\") FILTER (WHERE \"y\" > 1) AS _a0 FROM split",
      "SELECT sum(_a0) AS \"sum(x) FILTER (WHERE y > 1)\" FROM partials"},
@@ -73,7 +75,8 @@ static const Golden golden[] = {
     {"SELECT s, count(*) FROM t GROUP BY s COLLATE NOCASE",
      "SELECT \"s\" COLLATE NOCASE AS _g0, \"s\" AS _b0, count(*) AS _a0 FROM split GROUP BY \"s\" "
      "COLLATE NOCASE",
-     "SELECT _b0 AS \"s\", coalesce(sum(_a0), 0) AS \"count(*)\" FROM partials GROUP BY _g0 COLLATE "
+     "SELECT _b0 AS \"s\", coalesce(sum(_a0), 0) AS \"count(*)\" FROM partials GROUP BY _g0 "
+     "COLLATE "
      "NOCASE"},
     {"SELECT DISTINCT g, count(*) FROM t GROUP BY g, x",
      "SELECT \"g\" AS _g0, \"x\" AS _g1, count(*) AS _a0 FROM split GROUP BY \"g\", \"x\"",
@@ -88,7 +91,8 @@ static const Golden golden[] = {
     {"SELECT * FROM t WHERE x BETWEEN 1 AND 5 ORDER BY y DESC LIMIT 10 OFFSET 2",
      "SELECT \"g\" AS _c0, \"x\" AS _c1, \"y\" AS _c2, \"s\" AS _c3 FROM split WHERE \"x\" BETWEEN "
      "1 AND 5 ORDER BY \"y\" DESC LIMIT 12",
-     "SELECT _c0 AS \"g\", _c1 AS \"x\", _c2 AS \"y\", _c3 AS \"s\" FROM partials ORDER BY _c2 DESC "
+     "SELECT _c0 AS \"g\", _c1 AS \"x\", _c2 AS \"y\", _c3 AS \"s\" FROM partials ORDER BY _c2 "
+     "DESC "
      "LIMIT 10 OFFSET 2"},
     {"SELECT x + 1 AS a, upper(s) FROM t ORDER BY y NULLS LAST, 1",
      "SELECT \"x\" + 1 AS _c0, upper(\"s\") AS _c1, \"y\" AS _o0 FROM split",
@@ -163,9 +167,10 @@ static const ErrCase errors[] = {
 static void test_lexer(void) {
     const char *sql = "SELECT \"a\"\"b\", [c d], `e`, 'it''s', x'00ff', 1.5e3, .5, 0x1F, ?1 -- c\n"
                       "/* c */ <= <> != || ->> ;";
-    int types[] = {PT_ID, PT_QID, PT_OP, PT_QID, PT_OP, PT_QID, PT_OP, PT_STRING, PT_OP, PT_BLOB,
-                   PT_OP, PT_FLOAT, PT_OP, PT_FLOAT, PT_OP, PT_INTEGER, PT_OP, PT_VARIABLE, PT_OP,
-                   PT_OP, PT_OP, PT_OP, PT_OP, PT_OP, PT_EOF};
+    int types[] = {PT_ID,     PT_QID,     PT_OP,   PT_QID,      PT_OP,    PT_QID, PT_OP,
+                   PT_STRING, PT_OP,      PT_BLOB, PT_OP,       PT_FLOAT, PT_OP,  PT_FLOAT,
+                   PT_OP,     PT_INTEGER, PT_OP,   PT_VARIABLE, PT_OP,    PT_OP,  PT_OP,
+                   PT_OP,     PT_OP,      PT_OP,   PT_EOF};
     int pos = 0;
     BzErr err = {0};
     for (size_t i = 0; i < BZ_ARRAY_LEN(types); i++) {
@@ -260,7 +265,8 @@ static void test_errors(void) {
         CHECK(rc != BZ_OK);
         CHECK(strstr(err.msg, errors[i].msg) != NULL);
         if (!strstr(err.msg, errors[i].msg))
-            fprintf(stderr, "  %s: got \"%s\", want \"%s\"\n", errors[i].sql, err.msg, errors[i].msg);
+            fprintf(stderr, "  %s: got \"%s\", want \"%s\"\n", errors[i].sql, err.msg,
+                    errors[i].msg);
         plan_query_free(q);
         plan_select_free(s);
     }
@@ -290,7 +296,8 @@ static void test_dataset(void) {
     plan_dataset_clear(&d);
     CHECK_EQ_INT(plan_dataset_parse("CREATE VIRTUAL TABLE t USING csv('x')", &d, &err), BZ_MISUSE);
     CHECK_EQ_INT(plan_dataset_parse("CREATE TABLE t(a)", &d, &err), BZ_MISUSE);
-    CHECK_EQ_INT(plan_dataset_parse("CREATE VIRTUAL TABLE t USING parquet('x'", &d, &err), BZ_MISUSE);
+    CHECK_EQ_INT(plan_dataset_parse("CREATE VIRTUAL TABLE t USING parquet('x'", &d, &err),
+                 BZ_MISUSE);
 }
 
 static void test_grouping(void) {

@@ -19,7 +19,8 @@ static uint64_t rnd(void) {
 }
 
 static void test_varint(void) {
-    uint64_t vals[] = {0, 1, 127, 128, 300, 16383, 16384, UINT32_MAX, (uint64_t)INT64_MAX, UINT64_MAX};
+    uint64_t vals[] = {0,         1, 127, 128, 300, 16383, 16384, UINT32_MAX, (uint64_t)INT64_MAX,
+                       UINT64_MAX};
     uint8_t buf[16];
     for (size_t i = 0; i < BZ_ARRAY_LEN(vals); i++) {
         uint64_t v = 0;
@@ -87,11 +88,15 @@ static void test_task(void) {
 
     static const char *bad[] = {
         "[]",
-        "{\"version\": 2, \"query_id\": \"q\", \"task_id\": 1, \"split\": {\"path\": \"a\"}, \"sql\": \"x\"}",
-        "{\"version\": 1, \"query_id\": \"q\", \"task_id\": -1, \"split\": {\"path\": \"a\"}, \"sql\": \"x\"}",
-        "{\"version\": 1, \"query_id\": \"q\", \"task_id\": 1.5, \"split\": {\"path\": \"a\"}, \"sql\": \"x\"}",
+        "{\"version\": 2, \"query_id\": \"q\", \"task_id\": 1, \"split\": {\"path\": \"a\"}, "
+        "\"sql\": \"x\"}",
+        "{\"version\": 1, \"query_id\": \"q\", \"task_id\": -1, \"split\": {\"path\": \"a\"}, "
+        "\"sql\": \"x\"}",
+        "{\"version\": 1, \"query_id\": \"q\", \"task_id\": 1.5, \"split\": {\"path\": \"a\"}, "
+        "\"sql\": \"x\"}",
         "{\"version\": 1, \"query_id\": \"q\", \"task_id\": 1, \"split\": {}, \"sql\": \"x\"}",
-        "{\"version\": 1, \"query_id\": \"q\", \"task_id\": 1, \"split\": {\"path\": \"a\", \"url\": "
+        "{\"version\": 1, \"query_id\": \"q\", \"task_id\": 1, \"split\": {\"path\": \"a\", "
+        "\"url\": "
         "\"s3://b/k\"}, \"sql\": \"x\"}",
         "{\"version\": 1, \"query_id\": \"q\", \"task_id\": 1, \"split\": {\"path\": \"a\", "
         "\"row_groups\": [\"1\"]}, \"sql\": \"x\"}",
@@ -116,9 +121,18 @@ static void test_task(void) {
 static void random_value(WireValue *v, char *pool, size_t pool_n) {
     memset(v, 0, sizeof *v);
     switch (rnd() % 6) {
-    case 0: v->type = WV_NULL; break;
-    case 1: v->type = WV_INT; v->i = (int64_t)rnd() >> (rnd() % 64); if (rnd() & 1) v->i = -v->i; break;
-    case 2: v->type = WV_INT; v->i = (rnd() & 1) ? INT64_MIN : INT64_MAX; break;
+    case 0:
+        v->type = WV_NULL;
+        break;
+    case 1:
+        v->type = WV_INT;
+        v->i = (int64_t)rnd() >> (rnd() % 64);
+        if (rnd() & 1) v->i = -v->i;
+        break;
+    case 2:
+        v->type = WV_INT;
+        v->i = (rnd() & 1) ? INT64_MIN : INT64_MAX;
+        break;
     case 3: {
         uint64_t u = rnd();
         v->type = WV_REAL;
@@ -138,17 +152,22 @@ static void random_value(WireValue *v, char *pool, size_t pool_n) {
 static int same(const WireValue *a, const WireValue *b) {
     if (a->type != b->type) return 0;
     switch (a->type) {
-    case WV_INT: return a->i == b->i;
-    case WV_REAL: return memcmp(&a->d, &b->d, 8) == 0;
+    case WV_INT:
+        return a->i == b->i;
+    case WV_REAL:
+        return memcmp(&a->d, &b->d, 8) == 0;
     case WV_TEXT:
-    case WV_BLOB: return a->n == b->n && (a->n == 0 || memcmp(a->p, b->p, a->n) == 0);
-    default: return 1;
+    case WV_BLOB:
+        return a->n == b->n && (a->n == 0 || memcmp(a->p, b->p, a->n) == 0);
+    default:
+        return 1;
     }
 }
 
 static void test_roundtrip_random(void) {
     static char pool[8192];
-    for (size_t i = 0; i < sizeof pool; i++) pool[i] = (char)(rnd() % 7 == 0 ? 'a' : rnd());
+    for (size_t i = 0; i < sizeof pool; i++)
+        pool[i] = (char)(rnd() % 7 == 0 ? 'a' : rnd());
     for (int iter = 0; iter < 300; iter++) {
         int ncol = (int)(rnd() % 6) + (iter == 0 ? 0 : 1);
         int nrow = ncol ? (int)(rnd() % (iter % 10 == 0 ? 2000 : 20)) : 0;
@@ -186,7 +205,8 @@ static void test_roundtrip_random(void) {
             if (ncol > 4) CHECK_EQ_STR(r.azCol[4], "col\"q");
             int k = 0, bad = 0;
             while ((rc = wire_reader_next(&r, row, &err)) == BZ_OK) {
-                for (int c = 0; c < ncol; c++) bad += !same(&row[c], &vals[k++]);
+                for (int c = 0; c < ncol; c++)
+                    bad += !same(&row[c], &vals[k++]);
             }
             CHECK_EQ_INT(rc, BZ_DONE);
             CHECK_EQ_INT(bad, 0);
