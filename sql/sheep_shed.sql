@@ -36,24 +36,18 @@ SELECT 'refused duplicate left no trace', count(*) = 0 FROM sheep WHERE tattoo =
 -- 2. The dog counts the sheep (Scan with Select=COUNT: no item leaves the server).
 SELECT 'the dog counts', count(*) FROM sheep;
 
--- 3. The wolf. One Scan brings tattoo and weight (ProjectionExpression) into
---    a local snapshot; the primality test runs in SQLite.
-CREATE TEMP TABLE flock AS SELECT tattoo, weight FROM sheep;
-CREATE INDEX temp.flock_weight ON flock(weight);
-CREATE TEMP TABLE divisor(d INTEGER PRIMARY KEY);
-INSERT INTO divisor SELECT value FROM generate_series(2, CAST(sqrt((SELECT max(weight) FROM flock)) AS INTEGER));
--- walk down from the heaviest sheep and stop at the first prime weight
+-- 3. The wolf. One Scan brings tattoo and weight (ProjectionExpression); SQLite
+--    sorts them, tests each weight for primality from the heaviest down and
+--    stops at the first prime (LIMIT 1). Trial division by generate_series
+--    stops at the first divisor, so composites cost little. (LIMIT -1 keeps
+--    SQLite from merging the sort into the outer query, which would test
+--    every sheep before sorting.)
 CREATE TEMP TABLE prey AS
-WITH RECURSIVE walk(tattoo, weight, is_prime) AS (
-    SELECT NULL, (SELECT max(weight) FROM flock) + 1, 0
-    UNION ALL
-    SELECT f.tattoo, f.weight,
-           f.weight > 1 AND NOT EXISTS (SELECT 1 FROM divisor
-                                        WHERE d <= CAST(sqrt(f.weight) AS INTEGER) AND f.weight % d = 0)
-    FROM walk JOIN flock f ON f.weight = (SELECT max(weight) FROM flock WHERE weight < walk.weight)
-    WHERE NOT walk.is_prime
-)
-SELECT tattoo, weight FROM walk WHERE is_prime;
+SELECT tattoo, weight FROM (SELECT tattoo, weight FROM sheep ORDER BY weight DESC LIMIT -1)
+WHERE weight > 1
+  AND NOT EXISTS (SELECT 1 FROM generate_series(2, CAST(sqrt(weight) AS INTEGER))
+                  WHERE weight % value = 0)
+LIMIT 1;
 SELECT 'the wolf eats', tattoo, weight FROM prey;
 DELETE FROM sheep WHERE tattoo IN (SELECT tattoo FROM prey);   -- DeleteItem (GetItem-keyed)
 SELECT 'sheep left', count(*) FROM sheep;

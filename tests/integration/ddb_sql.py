@@ -284,6 +284,11 @@ check("Query > with < (BETWEEN, ends dropped by SQLite)",
 check("crossed bounds match nothing", rows(db, "SELECT num FROM herd WHERE farm='south' AND num > 9 AND num < 2") == [])
 check("GetItem on the full key", rows(db, "SELECT w FROM herd WHERE farm='north' AND num=4") == [(6.0,)] and
       "GetItem" in plan(db, "SELECT w FROM herd WHERE farm='north' AND num=4"))
+check("GetItem with another constraint: SQLite checks it",
+      rows(db, "SELECT num FROM herd WHERE farm='north' AND num=4 AND w > 100") == [] and
+      rows(db, "SELECT num FROM herd WHERE farm='north' AND num IN (4, 5) AND color = 'brown'") == [(5,)])
+check("LIKE on a number column is left to SQLite",
+      rows(db, "SELECT num FROM herd WHERE farm='north' AND w LIKE '1.5%'") == [(1,)])
 check("BatchGetItem on IN x IN", rows(db, "SELECT farm, num FROM herd WHERE farm IN ('north','south') "
                                           "AND num IN (1, 2) ORDER BY 1, 2") ==
       [("north", 1), ("north", 2), ("south", 1), ("south", 2)])
@@ -314,6 +319,13 @@ for seg in (1, 2, 4, 7):
     db.execute(f"CREATE VIRTUAL TABLE herd_s{seg} USING dynamodb(table={herd}, segments={seg}, columns='w REAL')")
     check(f"parallel scan, {seg} segments", rows(db, f"SELECT count(*), sum(w) FROM herd_s{seg} WHERE w > 0") ==
           [(60, sum(v * 1.5 for v in range(1, 31)) * 2)])
+db.execute(f"CREATE VIRTUAL TABLE herd_p USING dynamodb(table={herd}, columns='w REAL', page_size=7, segments=2)")
+check("pagination: pages of 7 items (LastEvaluatedKey), 2 segments",
+      rows(db, "SELECT count(*), count(DISTINCT farm || num), sum(w) FROM herd_p WHERE w > 0") ==
+      [(60, 60, sum(v * 1.5 for v in range(1, 31)) * 2)])
+check("pagination of a Query", rows(db, "SELECT count(*) FROM herd_p WHERE farm = 'north' AND num > 3") == [(27,)])
+e = err(db, f"CREATE VIRTUAL TABLE herd_q USING dynamodb(table={herd}, page_size=x)")
+check("bad page_size is an error", e and "page_size" in e, e)
 check("COUNT over segments", rows(db, "SELECT count(*) FROM herd_s4") == [(60,)])
 db.execute("DELETE FROM herd WHERE farm = 'south' AND num > 20")
 check("DELETE through a Query", rows(db, "SELECT count(*) FROM herd WHERE farm='south'") == [(20,)])
