@@ -566,8 +566,15 @@ static Transfer *transfer_new(AwsClient *cl, AwsCall *c, int is_hedge, BzErr *er
         bz_free(tmp);
     }
     t->hdrs = curl_slist_append(t->hdrs, "Expect:");
-    if (c->body || !strcmp(c->method, "PUT") || !strcmp(c->method, "POST"))
-        t->hdrs = curl_slist_append(t->hdrs, "Content-Type: application/octet-stream");
+    /* a default Content-Type unless the caller set (and signed) its own, e.g.
+    ** DynamoDB's application/x-amz-json-1.0: two would break the signature */
+    {
+        int has_ct = 0;
+        for (i = 0; i < c->n_headers; i++)
+            if (!strcasecmp(c->headers[i].name, "Content-Type")) has_ct = 1;
+        if (!has_ct && (c->body || !strcmp(c->method, "PUT") || !strcmp(c->method, "POST")))
+            t->hdrs = curl_slist_append(t->hdrs, "Content-Type: application/octet-stream");
+    }
     t->easy = curl_easy_init();
     if (!t->easy || !t->hdrs) goto nomem;
     curl_easy_setopt(t->easy, CURLOPT_URL, t->url);
