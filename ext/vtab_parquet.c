@@ -117,16 +117,17 @@ static void table_free(PqTable *t) {
     bz_free(t->endpoint);
     bz_free(t->region);
     if (t->mcache) sqlite3_close(t->mcache);
+    if (t->cache) { /* before the file list, whose length bounds it */
+        for (int i = 0; i < t->files.n && i < PQ_CACHE_MAX; i++) pq_file_close(t->cache[i]);
+        bz_free(t->cache);
+    }
     pq_file_list_free(&t->files);
     for (int i = 0; i < t->n_data; i++) bz_free(t->data_names[i]);
     bz_free(t->data_names);
     bz_free(t->data_sqltype);
     for (int i = 0; i < t->n_hive; i++) bz_free(t->hive_cols[i].name);
     bz_free(t->hive_cols);
-    if (t->cache) {
-        for (int i = 0; i < t->files.n && i < PQ_CACHE_MAX; i++) pq_file_close(t->cache[i]);
-        bz_free(t->cache);
-    }
+
     sqlite3_free(t);
 }
 
@@ -173,7 +174,12 @@ static int open_source(const char *path, const AwsS3Options *o, uint64_t size, c
                        BzReadAt **src, BzErr *err) {
     if (!is_s3(path)) return bz_file_open(path, src, err);
     if (size != UINT64_MAX) return aws_s3_open_readat_known(path, o, size, etag, src, err);
-    return aws_s3_open_readat(path, o, src, err);
+    /* size unknown: no HEAD; the reader's footer read (a suffix range) learns it */
+    AwsS3Options lazy;
+    if (o) lazy = *o;
+    else memset(&lazy, 0, sizeof lazy);
+    lazy.lazy = 1;
+    return aws_s3_open_readat(path, &lazy, src, err);
 }
 
 /* Expand one path argument into t->files: local paths, directories and
@@ -975,7 +981,9 @@ static int cursor_step(PqCursor *c) {
         int rc = pq_scan_next(c->scan, &err);
         if (rc == BZ_OK) {
             c->returned++;
-            c->rowid++;
+            /* stable across scans (SQLite's OR-by-union de-duplicates on it):
+            ** the file's index and the row's number in that file */
+            c->rowid = ((int64_t)c->file << 40) | pq_scan_rowid(c->scan);
             return SQLITE_OK;
         }
         if (rc != BZ_DONE) {

@@ -35,6 +35,11 @@ struct BzReadAt {
     /* Hint: these ranges will be read soon (prefetch). May be NULL. The
     ** source copies the array; dst pointers are ignored. */
     void (*prefetch)(BzReadAt *src, const BzRange *r, int nr);
+    /* Read the last min(n, size) bytes into dst and set *got; for a source
+    ** opened without knowing its size (size_unknown), this one request also
+    ** learns size and etag (an S3 suffix range). n == 0 only learns size and
+    ** etag (an S3 HEAD). May be NULL: callers then use read_at at size - n. */
+    int (*read_tail)(BzReadAt *src, size_t n, void *dst, size_t *got, BzErr *err);
     /* Release everything; the struct itself included. */
     void (*close)(BzReadAt *src);
 
@@ -44,6 +49,7 @@ struct BzReadAt {
     uint64_t bytes_read;  /* bytes actually fetched from the medium */
     uint64_t n_requests;  /* read calls / HTTP requests issued */
     int local;            /* 1: reads are cheap (a local file), so small checks may read */
+    int size_unknown;     /* size (and etag) not known until read_tail is called */
 };
 
 /* Open a local file for reading. On success *out owns an fd; close with

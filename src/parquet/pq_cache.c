@@ -125,6 +125,16 @@ void pq_footer_cache_put(const char *name, const char *tag, const uint8_t *foote
     pthread_mutex_unlock(&g_mu);
 }
 
+int pq_footer_cache_has_name(const char *name) {
+    size_t n = strlen(name);
+    int found = 0;
+    pthread_mutex_lock(&g_mu);
+    for (Entry *e = g_head; e && !found; e = e->next)
+        found = strncmp(e->key, name, n) == 0 && e->key[n] == '\n';
+    pthread_mutex_unlock(&g_mu);
+    return found;
+}
+
 void pq_footer_cache_limit(size_t bytes) {
     pthread_mutex_lock(&g_mu);
     g_limit = bytes;
@@ -140,3 +150,12 @@ void pq_footer_cache_usage(size_t *entries, size_t *bytes) {
     *bytes = g_bytes;
     pthread_mutex_unlock(&g_mu);
 }
+
+/* Empty the cache when the library is unloaded (SQLite dlclose()s an
+** extension when the last connection that loaded it closes), so the memory
+** goes back to the allocator instead of being orphaned. */
+#if defined(__GNUC__)
+__attribute__((destructor)) static void cache_unload(void) {
+    pq_footer_cache_limit(0);
+}
+#endif

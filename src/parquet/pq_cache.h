@@ -23,6 +23,9 @@ int pq_footer_cache_get(const char *name, const char *tag, uint8_t **out, size_t
 /* Insert (or refresh) an entry; evicts least recently used entries beyond
 ** the byte limit. Silently does nothing on OOM or when n exceeds the limit. */
 void pq_footer_cache_put(const char *name, const char *tag, const uint8_t *footer, size_t n);
+/* 1 if some version of `name` is cached (then a cheap size/tag check of the
+** source is worth more than reading its tail). */
+int pq_footer_cache_has_name(const char *name);
 /* Byte limit (default 64 MiB); 0 disables and empties the cache. */
 void pq_footer_cache_limit(size_t bytes);
 /* Entries and bytes held, for tests. */

@@ -320,13 +320,42 @@ int pq_file_open(BzReadAt *src, const PqOpenOpts *opts, PqFile **out, BzErr *err
         f->binary_as_string = opts->binary_as_string;
         f->decimal_as_text = opts->decimal_as_text;
     }
+    /* A source that does not know its size yet learns it with the tail read
+    ** (one request instead of a HEAD plus a GET). */
+    if (src->size_unknown && src->read_tail && pq_footer_cache_has_name(src->name)) {
+        /* a version of this file's footer is cached: learn the tag cheaply */
+        size_t got = 0;
+        PQ_STAT(reads, 1);
+        rc = src->read_tail(src, 0, NULL, &got, err);
+        if (rc) goto fail;
+        size = src->size;
+    }
+    if (src->size_unknown && src->read_tail) {
+        size_t got = 0;
+        tail_len = opts && opts->tail_size >= 12 ? opts->tail_size : PQ_TAIL_READ;
+        tail = bz_malloc(tail_len);
+        if (!tail) {
+            rc = bz_err(err, BZ_NOMEM, "out of memory");
+            goto fail;
+        }
+        PQ_STAT(reads, 1);
+        rc = src->read_tail(src, tail_len, tail, &got, err);
+        if (rc) goto fail;
+        PQ_STAT(bytes_read, got);
+        size = src->size;
+        if (got != (size < tail_len ? size : tail_len)) {
+            rc = bz_err(err, BZ_IO, "tail read returned %zu bytes", got);
+            goto fail;
+        }
+        tail_len = got;
+    }
     if (size < 12) {
         rc = bz_err(err, BZ_CORRUPT, "file is too small to be Parquet (%llu bytes)",
                     (unsigned long long)size);
         goto fail;
     }
     /* cached footer: no read at all */
-    if (src->etag && src->etag[0]) {
+    if (!tail && src->etag && src->etag[0]) {
         size_t cn = 0;
         int hit = pq_footer_cache_get(src->name, src->etag, &footer, &cn);
         if (!hit && opts && opts->footer_get &&
@@ -348,15 +377,17 @@ int pq_file_open(BzReadAt *src, const PqOpenOpts *opts, PqFile **out, BzErr *err
             goto parsed;
         }
     }
-    tail_len = opts && opts->tail_size >= 12 ? opts->tail_size : PQ_TAIL_READ;
-    if (tail_len > size) tail_len = size;
-    tail = bz_malloc(tail_len);
     if (!tail) {
-        rc = bz_err(err, BZ_NOMEM, "out of memory");
-        goto fail;
+        tail_len = opts && opts->tail_size >= 12 ? opts->tail_size : PQ_TAIL_READ;
+        if (tail_len > size) tail_len = size;
+        tail = bz_malloc(tail_len);
+        if (!tail) {
+            rc = bz_err(err, BZ_NOMEM, "out of memory");
+            goto fail;
+        }
+        rc = pq_read(src, size - tail_len, tail_len, tail, err);
+        if (rc) goto fail;
     }
-    rc = pq_read(src, size - tail_len, tail_len, tail, err);
-    if (rc) goto fail;
     if (memcmp(tail + tail_len - 4, "PARE", 4) == 0) {
         rc = bz_err(err, BZ_UNSUPPORTED, "file is encrypted (encrypted footer); Parquet modular "
                                          "encryption is not supported");
@@ -1666,6 +1697,60 @@ static int scan_select_pages(PqScan *s, int g, BzErr *err) {
     return BZ_OK;
 }
 
+/* Small LIMIT: fetch only the dictionary and first data page of each wanted
+** chunk, in two batches of ranges (so S3 coalesces neighbouring chunks into
+** one request each): first a window at the start of every chunk, then, from
+** the page headers in it, whatever the first data page still needs. Later
+** pages, if any, are read on demand. ranges has room for one per leaf. */
+#define PQ_FIRST_WINDOW 65536
+static int scan_read_first_pages(PqScan *s, BzRange *ranges, BzErr *err) {
+    PqFile *f = s->f;
+    int nr = 0, i, rc, pass;
+    for (pass = 0; pass < 2; pass++) {
+        nr = 0;
+        for (i = 0; i < f->n_leaves; i++) {
+            Chunk *c = &s->cur[i].ch;
+            uint64_t want = 0;
+            if (!s->leaf_want[i] || !c->len) continue;
+            if (pass == 0) {
+                want = BZ_MIN(c->len, (uint64_t)PQ_FIRST_WINDOW);
+            } else { /* walk the headers: dictionary page, then the first data page */
+                uint64_t p = 0;
+                for (int k = 0; k < 4 && p < c->have; k++) {
+                    PqPageHeader h;
+                    size_t used;
+                    BzErr e2;
+                    if (pq_page_header_parse(c->buf + p, c->have - p, &h, &used, &e2) != BZ_OK) break;
+                    uint64_t end = p + used + (uint64_t)(h.compressed_size > 0 ? h.compressed_size : 0);
+                    want = BZ_MIN(end, c->len);
+                    if (h.type == PQ_PAGE_DATA || h.type == PQ_PAGE_DATA_V2) break;
+                    p = end;
+                }
+            }
+            if (want <= c->have) continue;
+            ranges[nr].off = c->start + c->have;
+            ranges[nr].n = want - c->have;
+            ranges[nr].dst = c->buf + c->have;
+            nr++;
+        }
+        if (!nr) continue;
+        for (i = 0; i < nr; i++) PQ_STAT(bytes_read, ranges[i].n);
+        PQ_STAT(reads, nr);
+        rc = bz_readat_ranges(f->src, ranges, nr, err);
+        if (rc) return rc;
+        for (i = 0; i < nr; i++) {
+            for (int l = 0; l < f->n_leaves; l++) {
+                Chunk *c = &s->cur[l].ch;
+                if (s->leaf_want[l] && ranges[i].dst == c->buf + c->have) {
+                    c->have += ranges[i].n;
+                    break;
+                }
+            }
+        }
+    }
+    return BZ_OK;
+}
+
 /* Open the chunks of the wanted leaves for row group g and fetch their bytes
 ** in one batch of ranges (parallel and coalesced on S3). With a page-index
 ** selection and offset indexes on every wanted leaf, only the dictionary and
@@ -1695,9 +1780,12 @@ static int scan_open_rg(PqScan *s, int g, BzErr *err) {
         if (!cu->ch.oi || f->leaves[i].max_rep > 0) sparse = 0;
         cap += cu->ch.oi ? cu->ch.oi->n_pages + 1 : 1;
     }
-    if (small) goto prefetch;
     ranges = bz_calloc((size_t)cap + 1, sizeof *ranges);
     if (!ranges) return bz_err(err, BZ_NOMEM, "out of memory");
+    if (small) {
+        rc = scan_read_first_pages(s, ranges, err);
+        goto done;
+    }
     for (i = 0; i < f->n_leaves; i++) {
         Chunk *c = &s->cur[i].ch;
         if (!s->leaf_want[i] || !c->len) continue;
@@ -1750,7 +1838,6 @@ static int scan_open_rg(PqScan *s, int g, BzErr *err) {
         for (i = 0; i < f->n_leaves; i++)
             if (s->leaf_want[i]) s->cur[i].ch.have = s->cur[i].ch.len;
     }
-prefetch:
     /* hint the next row group's ranges to the source */
     if (f->src->prefetch && !small) {
         int ng = g + 1;

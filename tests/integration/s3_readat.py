@@ -1,5 +1,5 @@
 """The S3 BzReadAt source against s3rver: size/ETag from HEAD, tail reads,
-coalescing (3 requests for 6 ranges), exact bytes_read, prefetch served from
+coalescing (4 requests for 6 ranges), exact bytes_read, prefetch served from
 its cache, 16 parallel far ranges, past-the-end error; glob helper output."""
 import os
 import sys

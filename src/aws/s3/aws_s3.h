@@ -127,7 +127,9 @@ int aws_s3_open_readat_known(const char *url_or_bucket_key, const AwsS3Options *
                              const char *etag, BzReadAt **out, BzErr *err);
 
 /* Plan used by read_ranges (exposed for tests): sort ranges by offset and
-** merge those whose gap is < gap while the merged size stays <= max_merge.
+** merge overlapping ranges and gaps under min(gap, 8 KiB), then those whose
+** gap is < gap, smallest gaps first, while the gap bytes stay within 1/16 of
+** the bytes asked for; a merged request stays <= max_merge.
 ** group[i] receives the merged-request index of range i; starts/lens (each
 ** nr long) the merged requests. Returns the number of merged requests. */
 int aws_s3_coalesce(const BzRange *r, int nr, uint64_t gap, uint64_t max_merge, int *group,

@@ -60,6 +60,14 @@ static void test_coalesce(void) {
     /* a tiny max_merge keeps them apart */
     ng = aws_s3_coalesce(r, 5, 1u << 20, 100, g, s, l);
     CHECK_EQ_INT(ng, 4);
+    /* gaps above 8 KiB merge only within a waste budget of 1/16 of the bytes asked for */
+    {
+        BzRange t[3] = {{0, 100000, 0}, {110000, 100000, 0}, {400000, 100000, 0}};
+        /* gap 10000 fits in the budget (300000 / 16 = 18750), gap 190000 does not */
+        CHECK_EQ_INT(aws_s3_coalesce(t, 3, 1u << 20, 64u << 20, g, s, l), 2);
+        CHECK_EQ_INT(l[0], 210000);
+        CHECK_EQ_INT(g[2], 1);
+    }
     /* gap 0: only touching/overlapping ranges merge */
     {
         BzRange t[3] = {{0, 10, 0}, {10, 10, 0}, {21, 1, 0}};
@@ -329,7 +337,7 @@ static int mode_readat(const char *url, const char *file) {
         int rc = src->read_at(src, n - 8, 8, tail, &err);
         EXPECT(rc == 0 && !memcmp(tail, want + n - 8, 8), "tail read %s\n", rc ? err.msg : "");
     }
-    /* 6 ranges: 3 near the start (one request), 2 near 2 MiB (one), 1 at the end */
+    /* 6 ranges: 3 near the start (two requests), 2 near 2 MiB (one), 1 at the end */
     {
         BzRange r[6];
         char *bufs[6];
@@ -345,9 +353,11 @@ static int mode_readat(const char *url, const char *file) {
         EXPECT(i == 0, "read_ranges %s\n", i ? err.msg : "");
         for (i = 0; i < 6; i++)
             EXPECT(!memcmp(bufs[i], want + offs[i], lens[i]), "range %d bytes match\n", i);
-        EXPECT(src->n_requests - req0 == 3, "coalesced into 3 requests (%llu)\n",
+        /* the 900-byte gap merges (under 8 KiB); the 64,000-byte gap would waste
+        ** more than 1/16 of the 149,196 bytes asked for, so it stays a request */
+        EXPECT(src->n_requests - req0 == 4, "coalesced into 4 requests (%llu)\n",
                (unsigned long long)(src->n_requests - req0));
-        EXPECT(src->bytes_read - b0 == 100000 + 15000 + 100000, "bytes_read %llu\n",
+        EXPECT(src->bytes_read - b0 == 6000 + 30000 + 15000 + 100000, "bytes_read %llu\n",
                (unsigned long long)(src->bytes_read - b0));
         /* prefetch, then the same read is served without new requests */
         src->prefetch(src, r, 6);
