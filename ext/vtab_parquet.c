@@ -982,8 +982,9 @@ static int cursor_step(PqCursor *c) {
         if (rc == BZ_OK) {
             c->returned++;
             /* stable across scans (SQLite's OR-by-union de-duplicates on it):
-            ** the file's index and the row's number in that file */
-            c->rowid = ((int64_t)c->file << 40) | pq_scan_rowid(c->scan);
+            ** the file's index and the row's number in that file, from 1 (a
+            ** one-file table numbers its rows 1..N, like an ordinary table) */
+            c->rowid = ((int64_t)c->file << 40) | (pq_scan_rowid(c->scan) + 1);
             return SQLITE_OK;
         }
         if (rc != BZ_DONE) {
