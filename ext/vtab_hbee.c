@@ -18,9 +18,9 @@
 **                the paths and options every worker uses
 **   executor     local (threads in this process); redis and lambda later
 **   workers      threads of the local executor (default: number of cores)
-**   split_bytes  target compressed bytes per split (default 64 MiB; splits
-**                are whole files until the parquet table can read chosen
-**                row groups)
+**   split_bytes  target compressed bytes per split (default 64 MiB): a split
+**                is a run of consecutive row groups of one file, read by the
+**                worker through the parquet table's row_groups option
 **
 ** How the executors reach SQLite: src/exec calls SQLite through an ExecSql
 ** table (see src/exec/exec.h). This file fills it from the extension
@@ -613,7 +613,7 @@ static void explainFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
                   o.nWorkers ? o.nWorkers : exec_cores());
     bz_buf_printf(&b, "dataset: %s\n", plan.zCreate);
     bz_buf_printf(&b,
-                  "splits: %d (files: %lld, split_bytes=%lld, whole files), rows %lld, "
+                  "splits: %d (files: %lld, split_bytes=%lld), rows %lld, "
                   "bytes %lld\n",
                   plan.sp.n, (long long)plan.sp.nFiles, (long long)o.splitBytes, (long long)rows,
                   (long long)bytes);

@@ -17,6 +17,8 @@
 **   binary_as_string   BYTE_ARRAY without annotation reads as TEXT
 **   decimal_as_text    DECIMAL reads as exact TEXT instead of REAL
 **   pushdown           0 turns off every pushdown (for tests); default 1
+**   row_groups         '0,3-5': read only these row groups of the one file (a
+**                      split, as hbee workers read it); rowids stay the file's
 **
 ** The plan chosen by xBestIndex travels in idxStr, a string of
 ** space-separated tokens, and in argv in the same order:
@@ -79,6 +81,8 @@ typedef struct PqTable {
     char *endpoint, *region;
     int anonymous;
     int require_files; /* a path matching nothing is an error (default: empty table) */
+    char *row_groups;  /* row_groups= option: only these row groups of the one file */
+    uint8_t *rg_only;  /* parsed row_groups, per row group of the file (NULL: all) */
     sqlite3 *mcache;   /* metadata_cache database, or NULL */
 } PqTable;
 
@@ -116,6 +120,8 @@ static void table_free(PqTable *t) {
     if (!t) return;
     bz_free(t->endpoint);
     bz_free(t->region);
+    bz_free(t->row_groups);
+    bz_free(t->rg_only);
     if (t->mcache) sqlite3_close(t->mcache);
     if (t->cache) { /* before the file list, whose length bounds it */
         for (int i = 0; i < t->files.n && i < PQ_CACHE_MAX; i++) pq_file_close(t->cache[i]);
@@ -443,6 +449,7 @@ static int pqtabConnect(sqlite3 *db, void *pAux, int argc, const char *const *ar
         else if (!sqlite3_stricmp(ks, "require_files")) { if (ok) t->require_files = b; }
         else if (!sqlite3_stricmp(ks, "endpoint")) { bz_free(t->endpoint); t->endpoint = bz_strdup(val); ok = t->endpoint != NULL; }
         else if (!sqlite3_stricmp(ks, "region")) { bz_free(t->region); t->region = bz_strdup(val); ok = t->region != NULL; }
+        else if (!sqlite3_stricmp(ks, "row_groups")) { bz_free(t->row_groups); t->row_groups = bz_strdup(val); ok = t->row_groups != NULL; }
         else if (!sqlite3_stricmp(ks, "tail_size")) {
             long long v = strtoll(val, &end, 10);
             ok = end && !*end && v >= 12 && v <= (64 << 20);
@@ -460,7 +467,8 @@ static int pqtabConnect(sqlite3 *db, void *pAux, int argc, const char *const *ar
         if (!known || !ok) {
             bz_err(&err, BZ_MISUSE, !known ? "unknown option %s (value '%s')"
                    : !sqlite3_stricmp(ks, "tail_size") ? "option %s: bad value '%s' (expected bytes, 12 to 67108864)"
-                   : !sqlite3_stricmp(ks, "endpoint") || !sqlite3_stricmp(ks, "region") || !sqlite3_stricmp(ks, "metadata_cache")
+                   : !sqlite3_stricmp(ks, "endpoint") || !sqlite3_stricmp(ks, "region") || !sqlite3_stricmp(ks, "metadata_cache") ||
+                     !sqlite3_stricmp(ks, "row_groups")
                        ? "option %s: bad value '%s'"
                        : "option %s: bad value '%s' (expected 0 or 1)",
                    ks, val);
@@ -532,6 +540,46 @@ static int pqtabConnect(sqlite3 *db, void *pAux, int argc, const char *const *ar
         /* without union_by_name, only the first files' footers are checked
         ** up front; later files are checked when scanned */
         if (!t->union_by_name && i >= 16) break;
+    }
+    /* row_groups='0,3-5': a split of one file (what hbee workers read) */
+    if (t->row_groups) {
+        PqFile *pf;
+        int owned, ng;
+        const char *q = t->row_groups;
+        if (t->files.n != 1) {
+            bz_err(&err, BZ_MISUSE, "option row_groups needs exactly one file (the paths match %d)", t->files.n);
+            goto fail;
+        }
+        if (table_open_file(t, 0, &pf, &owned, &err)) goto fail;
+        ng = pf->meta->n_row_groups;
+        if (owned) pq_file_close(pf);
+        t->rg_only = bz_calloc((size_t)ng + 1, 1);
+        if (!t->rg_only) goto nomem;
+        while (*q) {
+            char *e1 = NULL, *e2 = NULL;
+            long a = strtol(q, &e1, 10), b = a;
+            if (e1 == q) break;
+            if (*e1 == '-') {
+                b = strtol(e1 + 1, &e2, 10);
+                if (e2 == e1 + 1) break;
+                e1 = e2;
+            }
+            if (a < 0 || b < a || b >= ng) {
+                bz_err(&err, BZ_MISUSE, "option row_groups: %ld-%ld is out of range: %s has %d row groups",
+                       a, b, t->files.paths[0], ng);
+                goto fail;
+            }
+            for (long k = a; k <= b; k++) t->rg_only[k] = 1;
+            q = e1;
+            while (*q == ' ') q++;
+            if (*q == ',') q++;
+            while (*q == ' ') q++;
+            if (!*q) break;
+        }
+        if (*q) {
+            bz_err(&err, BZ_MISUSE, "option row_groups: bad value '%s' (expected e.g. '0,3-5')", t->row_groups);
+            goto fail;
+        }
     }
     /* hive partitions */
     {
@@ -916,14 +964,18 @@ static int cursor_next_file(PqCursor *c) {
                 nf++;
             }
             for (int g = 0; g < pf->meta->n_row_groups; g++) {
-                c->rg_skip[g] = nf && !pq_rowgroup_may_match(pf, g, fp, nf, 1);
-                if (c->rg_skip[g]) PQ_STAT(row_groups_skipped, 1);
+                c->rg_skip[g] = (t->rg_only && !t->rg_only[g]) ||
+                                (nf && !pq_rowgroup_may_match(pf, g, fp, nf, 1));
+                if (c->rg_skip[g] && (!t->rg_only || t->rg_only[g])) PQ_STAT(row_groups_skipped, 1);
                 any |= !c->rg_skip[g];
             }
             c->prune = fp; /* the scanner uses them again with the page index */
             c->n_prune = nf;
         } else {
-            any = pf->meta->n_row_groups > 0;
+            for (int g = 0; g < pf->meta->n_row_groups; g++) {
+                c->rg_skip[g] = t->rg_only && !t->rg_only[g];
+                any |= !c->rg_skip[g];
+            }
         }
         if (!any) continue;
         /* exact predicates become scanner filters; on a column this file

@@ -135,17 +135,16 @@ static int split_check(const WireTask *t, int64_t *rows, int64_t *bytes, BzErr *
     if ((rc = bz_file_open(t->zPath, &src, err))) return rc;
     if ((rc = pq_file_open(src, &oo, &pf, err))) return rc;
     const PqFileMeta *m = pf->meta;
-    int whole = t->nRg == 0 || t->nRg == m->n_row_groups;
-    for (int i = 0; i < t->nRg && whole; i++)
-        whole = t->aRg[i] == i;
-    if (!whole) {
-        pq_file_close(pf);
-        return bz_err(err, BZ_UNSUPPORTED,
-                      "%s: a split of some row groups needs the parquet table's row_groups "
-                      "option, which it does not have yet",
-                      t->zPath);
-    }
+    for (int i = 0; i < t->nRg; i++)
+        if (t->aRg[i] < 0 || t->aRg[i] >= m->n_row_groups) {
+            pq_file_close(pf);
+            return bz_err(err, BZ_MISUSE, "%s: row group %d of a split is out of range (%d row groups)",
+                          t->zPath, t->aRg[i], m->n_row_groups);
+        }
     for (int g = 0; g < m->n_row_groups; g++) {
+        int in = t->nRg == 0;
+        for (int i = 0; i < t->nRg && !in; i++) in = t->aRg[i] == g;
+        if (!in) continue;
         const PqRowGroup *rg = &m->row_groups[g];
         *rows += rg->num_rows;
         for (int c = 0; c < rg->n_columns; c++) {
@@ -190,6 +189,11 @@ static int task_query(ExecConn *c, const WireTask *t, WireWriter *w, int *create
         }
         bz_buf_printf(&ddl, ", %s=", t->azKey[i]);
         sql_str(&ddl, t->azVal[i]);
+    }
+    if (t->nRg > 0) { /* the split's row groups of its one file */
+        bz_buf_appendz(&ddl, ", row_groups='");
+        for (int i = 0; i < t->nRg; i++) bz_buf_printf(&ddl, "%s%d", i ? "," : "", t->aRg[i]);
+        bz_buf_appendc(&ddl, '\'');
     }
     bz_buf_appendc(&ddl, ')');
     if (ddl.rc) {

@@ -233,16 +233,15 @@ typedef struct PlanSplits {
 int plan_group_row_groups(const int64_t *aSize, int n, int64_t target, int *aStart);
 
 /* Expand the dataset's paths (local files only for now) and list its splits:
-** one split per file, all of its row groups (see PLAN_SPLIT_FILES below).
+** splits of consecutive row groups of about split_bytes each (see PLAN_SPLIT_FILES).
 ** azNeed names the columns whose bytes count. Caller frees with
 ** plan_splits_clear. */
 int plan_splits_list(const PlanDataset *d, char **azNeed, int nNeed, int64_t split_bytes,
                      PlanSplits *out, BzErr *err);
 void plan_splits_clear(PlanSplits *s);
 
-/* Rationale: a worker reads its split through a `parquet` table over the
-** split's file; until that table can be told which row groups to read, a
-** split must be a whole file or rows would be read twice. */
-#define PLAN_SPLIT_FILES 1
+/* A worker reads its split through a `parquet` table over the split's file
+** with the table's row_groups option; 1 would make every split a whole file. */
+#define PLAN_SPLIT_FILES 0
 
 #endif /* PLAN_H */

@@ -86,13 +86,32 @@ def test_ok():
     report("result file", rc == 0 and data[:4] == b"HBR1" and data[4] == 1, data[:8])
 
 
+def test_row_group_split():
+    """A split of some row groups reads exactly those rows (the parquet table's
+    row_groups option); both halves together give the whole file."""
+    db = sqlite3.connect(":memory:")
+    db.enable_load_extension(True)
+    db.load_extension(EXT)
+    rgs = [r[0] for r in db.execute("SELECT row_group FROM parquet_metadata(?) WHERE column_id = 0", (TRIPS,))]
+    want = db.execute("SELECT num_rows FROM parquet_metadata(?) WHERE column_id = 0", (TRIPS,)).fetchall()
+    report("trips file has 2 row groups", len(rgs) == 2, rgs)
+    counts = []
+    for g in rgs:
+        rc, out, err = run(task("SELECT count(*) FROM split", row_groups=[g]))
+        counts.append(out)
+        report(f"split of row group {g}: {want[g][0]} rows scanned", rc == 0 and f"scanned {want[g][0]} rows" in out,
+               out + err)
+
+
 def test_task_errors():
     cases = [
         ("{not json", "task JSON: malformed"),
         (json.dumps({**task("SELECT 1"), "version": 2}), "task version 2 is not supported"),
         (task("SELECT 1", path="/nonexistent/x.parquet"), "/nonexistent/x.parquet"),
         (task("SELECT nope FROM split"), "no such column: nope"),
-        (task("SELECT 1 FROM split", row_groups=[1]), "row_groups option"),
+        (task("SELECT 1 FROM split", row_groups=[7]), "row group 7 of a split is out of range"),
+        (task("SELECT 1 FROM split", row_groups=[0], options={"row_groups": "1"}),
+         "option row_groups given twice"),
         (task("SELECT 1 FROM split", options={"x; DROP": "1"}), "bad option name"),
         (task("SELECT 1 FROM split", options={"nonsense": "1"}), "unknown option nonsense"),
         (task("SELECT 1 FROM split; SELECT 2"), "exactly one statement"),
@@ -146,6 +165,7 @@ def main():
         print(f"{HBEE} is missing (make lambda)")
         return 1
     test_ok()
+    test_row_group_split()
     test_task_errors()
     test_authorizer()
     test_usage()

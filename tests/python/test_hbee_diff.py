@@ -217,7 +217,10 @@ def sql_str(s):
 
 
 def run_hbee(con, q, workers):
-    con.execute(f"CREATE VIRTUAL TABLE temp.r USING hbee(query={sql_str(q)}, workers={workers})")
+    # with 3 workers, split_bytes=1 makes every row group its own split, so the
+    # row-group splits (the parquet table's row_groups option) are exercised too
+    extra = ", split_bytes=1" if workers > 1 else ""
+    con.execute(f"CREATE VIRTUAL TABLE temp.r USING hbee(query={sql_str(q)}, workers={workers}{extra})")
     try:
         cur = con.execute("SELECT * FROM r")
         names = [d[0] for d in cur.description]
