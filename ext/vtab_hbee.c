@@ -16,8 +16,20 @@
 **   query        the SELECT (required); its FROM names a parquet table of
 **                this connection, whose definition (sqlite_schema.sql) gives
 **                the paths and options every worker uses
-**   executor     local (threads in this process); redis and lambda later
+**   executor     local (threads in this process), redis (`hbee worker` processes
+**                fed through a Redis stream) or lambda (one AWS Lambda Invoke
+**                per split)
 **   workers      threads of the local executor (default: number of cores)
+**   redis        redis://[user:password@]host:port/db of the redis executor
+**                (default: $REDIS_URL); never shown with its password
+**   queue        the stream the redis workers read (default hbee:tasks)
+**   function     Lambda function of the lambda executor (default buzzlite-hbee),
+**                invoked in AWS_REGION; AWS_ENDPOINT_URL_LAMBDA overrides the endpoint
+**   max_concurrency  invocations in flight at most (default 100)
+**   scratch      s3://bucket/prefix where Lambda workers put results over the
+**                6 MB response limit (the coordinator reads and deletes them)
+**   straggler_ms floor of the straggler deadline of the remote executors
+**                (default 1000; the deadline is max(floor, 4 x median task time))
 **   split_bytes  target compressed bytes per split (default 64 MiB): a split
 **                is a run of consecutive row groups of one file, read by the
 **                worker through the parquet table's row_groups option
@@ -40,15 +52,28 @@
 #include "buzzlite.h"
 #include "exec/exec.h"
 #include "plan/plan.h"
+#include "redis/rq.h"
 #include "wire/wire.h"
 
 #define HBEE_DEFAULT_SPLIT_BYTES ((int64_t)64 << 20)
 
 /* Per-connection state shared by the module and the functions. */
+/* Options of the remote executors (strings kept in fixed buffers so option
+** sets copy by assignment). */
+typedef struct HbeeRemote {
+    char zRedis[512];
+    char zQueue[128];
+    char zFunction[160];
+    char zScratch[512];
+    int maxConcurrency;
+    int stragglerMs;
+} HbeeRemote;
+
 typedef struct HbeeConn {
     char zExecutor[16];
     int nWorkers; /* 0 = cores */
     int64_t splitBytes;
+    HbeeRemote rem;
     uint64_t nQuery;
     ExecStats last;
     int bHaveLast;
@@ -58,6 +83,7 @@ typedef struct HbeeOpts {
     char zExecutor[16];
     int nWorkers;
     int64_t splitBytes;
+    HbeeRemote rem;
 } HbeeOpts;
 
 static ExecSql hbee_sql;
@@ -110,8 +136,10 @@ static int set_option(HbeeOpts *o, const char *k, const char *v, BzErr *err) {
             snprintf(o->zExecutor, sizeof o->zExecutor, "local");
             return BZ_OK;
         }
-        if (!sqlite3_stricmp(v, "redis") || !sqlite3_stricmp(v, "lambda"))
-            return bz_err(err, BZ_UNSUPPORTED, "executor %s is not implemented yet (use local)", v);
+        if (!sqlite3_stricmp(v, "redis") || !sqlite3_stricmp(v, "lambda")) {
+            snprintf(o->zExecutor, sizeof o->zExecutor, "%s", !sqlite3_stricmp(v, "redis") ? "redis" : "lambda");
+            return BZ_OK;
+        }
         return bz_err(err, BZ_MISUSE, "unknown executor '%s' (local, redis, lambda)", v);
     }
     if (!sqlite3_stricmp(k, "workers")) {
@@ -128,6 +156,33 @@ static int set_option(HbeeOpts *o, const char *k, const char *v, BzErr *err) {
         o->splitBytes = n;
         return BZ_OK;
     }
+    if (!sqlite3_stricmp(k, "max_concurrency") || !sqlite3_stricmp(k, "straggler_ms")) {
+        long n = strtol(v, &end, 10);
+        int bConc = !sqlite3_stricmp(k, "max_concurrency");
+        if (*v == 0 || *end || n < 1 || n > (bConc ? 10000 : 86400000))
+            return bz_err(err, BZ_MISUSE, "%s: expected a positive integer%s, got '%s'", k,
+                          bConc ? " up to 10000" : "", v);
+        if (bConc)
+            o->rem.maxConcurrency = (int)n;
+        else
+            o->rem.stragglerMs = (int)n;
+        return BZ_OK;
+    }
+    {
+        char *dst = NULL;
+        size_t cap = 0;
+        if (!sqlite3_stricmp(k, "redis")) dst = o->rem.zRedis, cap = sizeof o->rem.zRedis;
+        if (!sqlite3_stricmp(k, "queue")) dst = o->rem.zQueue, cap = sizeof o->rem.zQueue;
+        if (!sqlite3_stricmp(k, "function")) dst = o->rem.zFunction, cap = sizeof o->rem.zFunction;
+        if (!sqlite3_stricmp(k, "scratch")) dst = o->rem.zScratch, cap = sizeof o->rem.zScratch;
+        if (dst) {
+            if (strlen(v) >= cap) return bz_err(err, BZ_MISUSE, "%s: value too long", k);
+            if (!sqlite3_stricmp(k, "scratch") && *v && sqlite3_strnicmp(v, "s3://", 5))
+                return bz_err(err, BZ_MISUSE, "scratch: expected s3://bucket/prefix");
+            snprintf(dst, cap, "%s", v);
+            return BZ_OK;
+        }
+    }
     return bz_err(err, BZ_MISUSE, "unknown option %s", k);
 }
 
@@ -135,6 +190,7 @@ static void opts_from_conn(HbeeOpts *o, const HbeeConn *c) {
     snprintf(o->zExecutor, sizeof o->zExecutor, "%s", c->zExecutor);
     o->nWorkers = c->nWorkers;
     o->splitBytes = c->splitBytes;
+    o->rem = c->rem;
 }
 
 /* Strip quotes: 'x', "x" (doubled quotes inside). bz_malloc'd. */
@@ -284,9 +340,46 @@ static int hbee_plan(sqlite3 *db, const char *zQuery, const HbeeOpts *o, int bSp
 }
 
 static int make_executor(const HbeeOpts *o, Executor **ex, BzErr *err) {
-    if (strcmp(o->zExecutor, "local"))
-        return bz_err(err, BZ_UNSUPPORTED, "executor %s is not implemented yet", o->zExecutor);
+    if (!strcmp(o->zExecutor, "redis")) {
+        ExecRedisOptions ro;
+        memset(&ro, 0, sizeof ro);
+        ro.zUrl = o->rem.zRedis[0] ? o->rem.zRedis : getenv("REDIS_URL");
+        ro.zQueue = o->rem.zQueue[0] ? o->rem.zQueue : NULL;
+        ro.floorMs = o->rem.stragglerMs;
+        return exec_redis_create(&ro, ex, err);
+    }
+    if (!strcmp(o->zExecutor, "lambda")) {
+        ExecLambdaOptions lo;
+        memset(&lo, 0, sizeof lo);
+        lo.zFunction = o->rem.zFunction[0] ? o->rem.zFunction : NULL;
+        lo.zScratch = o->rem.zScratch[0] ? o->rem.zScratch : NULL;
+        lo.maxConcurrency = o->rem.maxConcurrency;
+        lo.floorMs = o->rem.stragglerMs;
+        return exec_lambda_create(&lo, ex, err);
+    }
     return exec_local_create_sql(&hbee_sql, o->nWorkers, ex, err);
+}
+
+/* "executor: ..." line of hbee_explain (the Redis URL without its password). */
+static void explain_executor(BzBuf *b, const HbeeOpts *o) {
+    if (!strcmp(o->zExecutor, "redis")) {
+        const char *url = o->rem.zRedis[0] ? o->rem.zRedis : getenv("REDIS_URL");
+        RqUrl u;
+        BzErr e;
+        memset(&u, 0, sizeof u);
+        int ok = url && rq_url_parse(&u, url, &e) == BZ_OK;
+        bz_buf_printf(b, "executor: redis (%s, queue %s)\n", ok ? u.zRedacted : "no URL",
+                      o->rem.zQueue[0] ? o->rem.zQueue : "hbee:tasks");
+        rq_url_free(&u);
+    } else if (!strcmp(o->zExecutor, "lambda")) {
+        bz_buf_printf(b, "executor: lambda (function %s, max_concurrency=%d%s%s)\n",
+                      o->rem.zFunction[0] ? o->rem.zFunction : "buzzlite-hbee",
+                      o->rem.maxConcurrency ? o->rem.maxConcurrency : 100,
+                      o->rem.zScratch[0] ? ", scratch " : "", o->rem.zScratch);
+    } else {
+        bz_buf_printf(b, "executor: %s (workers=%d)\n", o->zExecutor,
+                      o->nWorkers ? o->nWorkers : exec_cores());
+    }
 }
 
 /* ---- the virtual table --------------------------------------------------------- */
@@ -323,8 +416,10 @@ static int hbeeConnect(sqlite3 *db, void *pAux, int argc, const char *const *arg
     HbeePlan plan;
     BzErr err;
     BzBuf ddl;
-    uint8_t seen[4] = {0};
-    static const char *const keys[] = {"query", "executor", "workers", "split_bytes"};
+    uint8_t seen[10] = {0};
+    static const char *const keys[] = {"query",    "executor", "workers",         "split_bytes",
+                                       "redis",    "queue",    "function",        "scratch",
+                                       "max_concurrency", "straggler_ms"};
     bz_err_clear(&err);
     memset(&plan, 0, sizeof plan);
     bz_buf_init(&ddl, 0);
@@ -609,8 +704,7 @@ static void explainFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
         rows += plan.sp.a[i].nRows;
         bytes += plan.sp.a[i].nBytes;
     }
-    bz_buf_printf(&b, "executor: %s (workers=%d)\n", o.zExecutor,
-                  o.nWorkers ? o.nWorkers : exec_cores());
+    explain_executor(&b, &o);
     bz_buf_printf(&b, "dataset: %s\n", plan.zCreate);
     bz_buf_printf(&b,
                   "splits: %d (files: %lld, split_bytes=%lld), rows %lld, "
@@ -664,6 +758,7 @@ static void configFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
         snprintf(conn->zExecutor, sizeof conn->zExecutor, "%s", o.zExecutor);
         conn->nWorkers = o.nWorkers;
         conn->splitBytes = o.splitBytes;
+        conn->rem = o.rem;
     }
     if (!sqlite3_stricmp(k, "executor"))
         sqlite3_result_text(ctx, conn->zExecutor, -1, SQLITE_TRANSIENT);
@@ -671,8 +766,28 @@ static void configFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
         sqlite3_result_int(ctx, conn->nWorkers);
     else if (!sqlite3_stricmp(k, "split_bytes"))
         sqlite3_result_int64(ctx, conn->splitBytes);
+    else if (!sqlite3_stricmp(k, "redis")) {
+        RqUrl u;
+        BzErr e;
+        memset(&u, 0, sizeof u);
+        if (conn->rem.zRedis[0] && rq_url_parse(&u, conn->rem.zRedis, &e) == BZ_OK)
+            sqlite3_result_text(ctx, u.zRedacted, -1, SQLITE_TRANSIENT);
+        rq_url_free(&u);
+    } else if (!sqlite3_stricmp(k, "queue"))
+        sqlite3_result_text(ctx, conn->rem.zQueue, -1, SQLITE_TRANSIENT);
+    else if (!sqlite3_stricmp(k, "function"))
+        sqlite3_result_text(ctx, conn->rem.zFunction, -1, SQLITE_TRANSIENT);
+    else if (!sqlite3_stricmp(k, "scratch"))
+        sqlite3_result_text(ctx, conn->rem.zScratch, -1, SQLITE_TRANSIENT);
+    else if (!sqlite3_stricmp(k, "max_concurrency"))
+        sqlite3_result_int(ctx, conn->rem.maxConcurrency ? conn->rem.maxConcurrency : 100);
+    else if (!sqlite3_stricmp(k, "straggler_ms"))
+        sqlite3_result_int(ctx, conn->rem.stragglerMs ? conn->rem.stragglerMs : EXEC_STRAGGLER_FLOOR_MS);
     else
-        sqlite3_result_error(ctx, "hbee_config: unknown key (executor, workers, split_bytes)", -1);
+        sqlite3_result_error(ctx,
+                             "hbee_config: unknown key (executor, workers, split_bytes, redis, "
+                             "queue, function, scratch, max_concurrency, straggler_ms)",
+                             -1);
 }
 
 static void statsFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv) {

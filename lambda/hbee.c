@@ -8,18 +8,35 @@
 **         summary (status, rows, columns, rows and bytes scanned, time);
 **         -o writes the encoded result, --rows prints the rows tab-separated.
 **         Exit status: 0 task succeeded, 1 task failed, 2 usage or I/O error.
-**     hbee lambda      the AWS Lambda runtime loop      (not implemented yet)
-**     hbee redis URL   a worker on a Redis task stream  (not implemented yet)
+**     hbee worker --redis URL [--queue Q] [--claim-idle-ms N] [--max-tasks N]
+**         a worker on a Redis task stream (protocol: src/exec/exec.h,
+**         exec_redis.c); runs until SIGTERM/SIGINT.
+**     hbee lambda      the AWS Lambda custom runtime loop; also what the
+**         binary does when AWS_LAMBDA_RUNTIME_API is set (deployed as
+**         `bootstrap`): GET .../invocation/next, run the task, POST
+**         .../invocation/<id>/response ({"result": "<HBR1 base64>"}, or
+**         {"s3": "s3://..."} when the result is over the inline limit and the
+**         task names a "scratch" prefix) or .../error; .../init/error when
+**         the worker connection cannot be opened. Logs go to stderr and never
+**         contain credentials. HBEE_MAX_INLINE: response bytes above which a
+**         result goes to S3 (default 6291456, Lambda's limit).
 **
 ** Only lambda/ prints and exits; the library code it calls reports through
 ** BzErr.
 */
+#include <cjson/cJSON.h>
+#include <curl/curl.h>
+#include <signal.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <sys/time.h>
+#include <unistd.h>
 
 #include "buzzlite.h"
+#include "aws/s3/aws_s3.h"
 #include "exec/exec.h"
 #include "parquet/pq_cache.h"
 #include "wire/wire.h"
@@ -54,8 +71,8 @@ static const ExecSql linked_sql = {
 
 static int usage(void) {
     fprintf(stderr, "usage: hbee run task.json [-o result.bin] [--rows]\n"
-                    "       hbee lambda\n"
-                    "       hbee redis URL\n");
+                    "       hbee worker --redis URL [--queue Q] [--claim-idle-ms N] [--max-tasks N]\n"
+                    "       hbee lambda   (or AWS_LAMBDA_RUNTIME_API set)\n");
     return 2;
 }
 
@@ -186,18 +203,284 @@ static int cmd_run(int argc, char **argv) {
     return status;
 }
 
+/* ---- hbee worker --redis URL ------------------------------------------------ */
+
+static volatile int g_stop;
+
+static void on_signal(int sig) {
+    (void)sig;
+    g_stop = 1;
+}
+
+static void log_line(void *ctx, const char *msg) {
+    (void)ctx;
+    fprintf(stderr, "hbee[%d]: %s\n", (int)getpid(), msg);
+}
+
+static int cmd_worker(int argc, char **argv) {
+    ExecWorkerOptions o;
+    BzErr err = {0};
+    memset(&o, 0, sizeof o);
+    o.zUrl = getenv("REDIS_URL");
+    for (int i = 0; i < argc; i++) {
+        if (i + 1 >= argc) return usage();
+        if (!strcmp(argv[i], "--redis"))
+            o.zUrl = argv[++i];
+        else if (!strcmp(argv[i], "--queue"))
+            o.zQueue = argv[++i];
+        else if (!strcmp(argv[i], "--claim-idle-ms"))
+            o.claimIdleMs = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--max-tasks"))
+            o.maxTasks = atoll(argv[++i]);
+        else if (!strcmp(argv[i], "--consumer"))
+            o.zConsumer = argv[++i];
+        else
+            return usage();
+    }
+    if (!o.zUrl) return usage();
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+    o.pbStop = &g_stop;
+    o.xLog = log_line;
+    int rc = exec_redis_work(&linked_sql, &o, &err);
+    if (rc) {
+        fprintf(stderr, "hbee worker: %s\n", err.msg);
+        return 1;
+    }
+    return 0;
+}
+
+/* ---- hbee lambda: the Lambda runtime API client -------------------------------- */
+
+typedef struct RtResp {
+    BzBuf body;
+    char zReqId[128];
+    long long deadline;
+} RtResp;
+
+static size_t rt_body(char *p, size_t sz, size_t n, void *ctx) {
+    RtResp *r = ctx;
+    bz_buf_append(&r->body, p, sz * n);
+    return r->body.rc ? 0 : sz * n;
+}
+
+static size_t rt_header(char *p, size_t sz, size_t n, void *ctx) {
+    RtResp *r = ctx;
+    size_t len = sz * n;
+    static const char kId[] = "lambda-runtime-aws-request-id:";
+    static const char kDl[] = "lambda-runtime-deadline-ms:";
+    if (len > sizeof kId - 1 && !strncasecmp(p, kId, sizeof kId - 1)) {
+        const char *v = p + sizeof kId - 1;
+        size_t k = len - (sizeof kId - 1);
+        while (k && (*v == ' ')) v++, k--;
+        while (k && (v[k - 1] == '\r' || v[k - 1] == '\n' || v[k - 1] == ' ')) k--;
+        if (k >= sizeof r->zReqId) k = sizeof r->zReqId - 1;
+        memcpy(r->zReqId, v, k);
+        r->zReqId[k] = 0;
+    } else if (len > sizeof kDl - 1 && !strncasecmp(p, kDl, sizeof kDl - 1)) {
+        r->deadline = atoll(p + sizeof kDl - 1);
+    }
+    return len;
+}
+
+/* One runtime API request; returns the HTTP status (0 on transport errors). */
+static long rt_request(CURL *h, const char *method, const char *url, const char *body, size_t n,
+                       const char *errType, RtResp *resp) {
+    struct curl_slist *hd = NULL;
+    long status = 0;
+    curl_easy_reset(h);
+    curl_easy_setopt(h, CURLOPT_URL, url);
+    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, rt_body);
+    curl_easy_setopt(h, CURLOPT_WRITEDATA, resp);
+    curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, rt_header);
+    curl_easy_setopt(h, CURLOPT_HEADERDATA, resp);
+    if (!strcmp(method, "POST")) {
+        hd = curl_slist_append(hd, "Content-Type: application/json");
+        if (errType) {
+            char line[160];
+            snprintf(line, sizeof line, "Lambda-Runtime-Function-Error-Type: %s", errType);
+            hd = curl_slist_append(hd, line);
+        }
+        hd = curl_slist_append(hd, "Expect:");
+        curl_easy_setopt(h, CURLOPT_HTTPHEADER, hd);
+        curl_easy_setopt(h, CURLOPT_POSTFIELDS, body);
+        curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)n);
+    }
+    if (curl_easy_perform(h) == CURLE_OK) curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
+    curl_slist_free_all(hd);
+    return status;
+}
+
+static void rt_error_body(BzBuf *b, const char *type, const char *msg) {
+    bz_buf_appendz(b, "{\"errorType\": ");
+    bz_buf_json_str(b, type, strlen(type));
+    bz_buf_appendz(b, ", \"errorMessage\": ");
+    bz_buf_json_str(b, msg, strlen(msg));
+    bz_buf_appendz(b, "}");
+}
+
+static long long now_epoch_ms(void) {
+    struct timeval tv;
+    gettimeofday(&tv, NULL);
+    return (long long)tv.tv_sec * 1000 + tv.tv_usec / 1000;
+}
+
+/* Put a large result under the task's scratch prefix; *zUrl (bz_malloc) names it. */
+static int put_scratch(const char *zScratch, const char *zQid, int64_t taskId, const char *zReqId,
+                       const BzBuf *res, char **zUrl, BzErr *err) {
+    char *bucket = NULL, *prefix = NULL, *key = NULL;
+    AwsS3 *s3 = NULL;
+    int rc = aws_s3_parse_url(zScratch, &bucket, &prefix, err);
+    if (!rc) {
+        size_t lp = strlen(prefix);
+        key = bz_mprintf("%s%s%s/%lld-%s.hbr", prefix, lp && prefix[lp - 1] != '/' ? "/" : "",
+                         zQid, (long long)taskId, zReqId);
+        if (!key) rc = bz_err(err, BZ_NOMEM, "out of memory");
+    }
+    if (!rc) rc = aws_s3_new(NULL, &s3, err);
+    if (!rc) rc = aws_s3_put(s3, bucket, key, res->data, res->n, NULL, err);
+    if (!rc && !(*zUrl = bz_mprintf("s3://%s/%s", bucket, key)))
+        rc = bz_err(err, BZ_NOMEM, "out of memory");
+    aws_s3_free(s3);
+    bz_free(bucket);
+    bz_free(prefix);
+    bz_free(key);
+    return rc;
+}
+
+static int cmd_lambda(void) {
+    const char *api = getenv("AWS_LAMBDA_RUNTIME_API");
+    const char *zMax = getenv("HBEE_MAX_INLINE");
+    size_t maxInline = zMax && atoll(zMax) > 0 ? (size_t)atoll(zMax) : (size_t)6291456;
+    char url[512];
+    ExecConn *conn = NULL;
+    BzErr err = {0};
+    CURL *h;
+    RtResp resp;
+    BzBuf out, reply;
+    if (!api || !*api) {
+        fprintf(stderr, "hbee lambda: AWS_LAMBDA_RUNTIME_API is not set\n");
+        return 2;
+    }
+    uint64_t t0 = bz_now_ms();
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+    h = curl_easy_init();
+    memset(&resp, 0, sizeof resp);
+    bz_buf_init(&resp.body, (size_t)64 << 20);
+    bz_buf_init(&out, WIRE_MAX_BODY + ((size_t)1 << 20));
+    bz_buf_init(&reply, 0);
+    if (!h) {
+        fprintf(stderr, "hbee lambda: cannot start curl\n");
+        return 2;
+    }
+    if (exec_conn_open(&linked_sql, &conn, &err)) {
+        fprintf(stderr, "hbee lambda: init failed: %s\n", err.msg);
+        rt_error_body(&reply, "Runtime.InitError", err.msg);
+        snprintf(url, sizeof url, "http://%s/2018-06-01/runtime/init/error", api);
+        rt_request(h, "POST", url, reply.data, reply.n, "Runtime.InitError", &resp);
+        return 1;
+    }
+    fprintf(stderr, "hbee lambda: ready in %llu ms (runtime API %s)\n",
+            (unsigned long long)(bz_now_ms() - t0), api);
+    while (!g_stop) {
+        bz_buf_reset(&resp.body);
+        resp.zReqId[0] = 0;
+        resp.deadline = 0;
+        snprintf(url, sizeof url, "http://%s/2018-06-01/runtime/invocation/next", api);
+        long st = rt_request(h, "GET", url, NULL, 0, NULL, &resp);
+        if (st != 200 || !resp.zReqId[0] || resp.body.rc) {
+            fprintf(stderr, "hbee lambda: invocation/next answered %ld; retrying\n", st);
+            if (st == 0) usleep(100000);
+            continue;
+        }
+        uint64_t t1 = bz_now_ms();
+        const char *zErrType = NULL;
+        char zWhy[600];
+        bz_buf_reset(&out);
+        bz_buf_reset(&reply);
+        int rc = exec_task_run(conn, resp.body.data, resp.body.n, &out, &err);
+        int64_t taskId = 0;
+        int status = 0;
+        if (rc || out.rc) {
+            zErrType = "Runtime.OutOfMemory";
+            snprintf(zWhy, sizeof zWhy, "%s", rc ? err.msg : "result too large");
+        } else {
+            exec_result_peek((const uint8_t *)out.data, out.n, &taskId, &status);
+            if (out.n / 3 * 4 + 64 > maxInline) {
+                /* over the response limit: the task's scratch prefix, if any */
+                cJSON *j = cJSON_ParseWithLength(resp.body.data, resp.body.n);
+                const cJSON *sc = j ? cJSON_GetObjectItemCaseSensitive(j, "scratch") : NULL;
+                const cJSON *qid = j ? cJSON_GetObjectItemCaseSensitive(j, "query_id") : NULL;
+                char *zUrl = NULL;
+                if (cJSON_IsString(sc) && cJSON_IsString(qid) &&
+                    put_scratch(sc->valuestring, qid->valuestring, taskId, resp.zReqId, &out,
+                                &zUrl, &err) == BZ_OK) {
+                    bz_buf_appendz(&reply, "{\"s3\": ");
+                    bz_buf_json_str(&reply, zUrl, strlen(zUrl));
+                    bz_buf_appendz(&reply, "}");
+                } else {
+                    char msg[700];
+                    snprintf(msg, sizeof msg,
+                             "the result (%zu bytes) is over the %zu-byte response limit%s%s",
+                             out.n, maxInline,
+                             cJSON_IsString(sc) ? "; scratch upload failed: "
+                                                : "; set the hbee table's scratch=s3://... option",
+                             cJSON_IsString(sc) ? err.msg : "");
+                    bz_buf_reset(&out);
+                    wire_result_error(taskId, BZ_LIMIT, msg, &out, &err);
+                    exec_lambda_response((const uint8_t *)out.data, out.n, &reply);
+                }
+                bz_free(zUrl);
+                cJSON_Delete(j);
+            } else {
+                exec_lambda_response((const uint8_t *)out.data, out.n, &reply);
+            }
+            if (reply.rc) {
+                zErrType = "Runtime.OutOfMemory";
+                snprintf(zWhy, sizeof zWhy, "response too large");
+            }
+        }
+        if (zErrType) {
+            bz_buf_reset(&reply);
+            rt_error_body(&reply, zErrType, zWhy);
+            snprintf(url, sizeof url, "http://%s/2018-06-01/runtime/invocation/%s/error", api,
+                     resp.zReqId);
+        } else {
+            snprintf(url, sizeof url, "http://%s/2018-06-01/runtime/invocation/%s/response", api,
+                     resp.zReqId);
+        }
+        bz_buf_reset(&resp.body);
+        st = rt_request(h, "POST", url, reply.data, reply.n, zErrType, &resp);
+        fprintf(stderr,
+                "hbee lambda: request %s task %lld: %s, result %zu bytes, %llu ms "
+                "(%lld ms before the deadline), posted: HTTP %ld\n",
+                resp.zReqId, (long long)taskId, zErrType ? zErrType : status ? "task error" : "ok",
+                out.n, (unsigned long long)(bz_now_ms() - t1),
+                resp.deadline ? resp.deadline - now_epoch_ms() : -1, st);
+    }
+    exec_conn_close(conn);
+    curl_easy_cleanup(h);
+    bz_buf_free(&resp.body);
+    bz_buf_free(&out);
+    bz_buf_free(&reply);
+    return 0;
+}
+
 int main(int argc, char **argv) {
     bz_set_allocator(&sql_alloc);
+    /* deployed as the Lambda `bootstrap`: no arguments, the runtime API set */
+    if (argc < 2 && getenv("AWS_LAMBDA_RUNTIME_API")) return cmd_lambda();
     if (argc < 2) return usage();
     if (!strcmp(argv[1], "run")) {
         int rc = cmd_run(argc - 2, argv + 2);
         pq_footer_cache_limit(0); /* empty the process-wide footer cache before exit */
         return rc;
     }
-    if (!strcmp(argv[1], "lambda") || !strcmp(argv[1], "redis")) {
-        fprintf(stderr, "hbee %s: not implemented yet (the local executor is the only one)\n",
-                argv[1]);
-        return 2;
-    }
+    if (!strcmp(argv[1], "worker")) return cmd_worker(argc - 2, argv + 2);
+    if (!strcmp(argv[1], "lambda")) return cmd_lambda();
     return usage();
 }

@@ -86,10 +86,19 @@ int exec_task_run(ExecConn *c, const char *task, size_t n, BzBuf *out, BzErr *er
 
 /* ---- exec_local.c: the executor interface and the local executor ----------- */
 
+/* What an executor did beyond running each task once (remote executors). */
+typedef struct ExecCounters {
+    int64_t retries;     /* tasks issued again after a failure or a lost worker */
+    int64_t speculative; /* duplicates started for stragglers */
+    int64_t duplicates;  /* results dropped because their task had one already */
+    int64_t throttled;   /* invocations refused for concurrency (429), as seen */
+} ExecCounters;
+
 typedef struct Executor Executor;
 struct Executor {
-    const char *zName; /* "local", ... */
+    const char *zName; /* "local", "redis", "lambda" */
     int nWorkers;
+    ExecCounters counters; /* updated by the executor, read by exec_run */
     /* Queue one encoded task (bytes copied). */
     int (*submit)(Executor *ex, const char *task, size_t n, BzErr *err);
     /* Wait for the next finished task: *out is its encoded result, bz_malloc'd
@@ -131,6 +140,7 @@ typedef struct ExecStats {
     int nTaskMs;
     char zExecutor[16];
     int nWorkers;
+    ExecCounters counters; /* retries, speculative duplicates, dropped duplicates */
 } ExecStats;
 
 /* Run q over the splits on ex: encode one task per split (query id zQid),
@@ -145,5 +155,110 @@ void exec_stats_clear(ExecStats *st);
 /* Append the stats as JSON: tasks, rows and bytes scanned, bytes shipped,
 ** per-task time percentiles (p50, p90, p99, max). */
 void exec_stats_json(const ExecStats *st, BzBuf *b);
+
+/* ---- exec_remote.c: what the remote executors share ------------------------- */
+
+/* Straggler policy: a running task is late after max(floor, K x the median
+** time of the tasks finished so far), or after first_ms while none has
+** finished. */
+#define EXEC_STRAGGLER_K 4
+#define EXEC_STRAGGLER_FLOOR_MS 1000
+#define EXEC_MAX_ISSUES 4 /* times a task is issued at most (first run included) */
+
+typedef struct ExecRTask {
+    int64_t id;     /* task_id from the task JSON */
+    char *zTask;    /* the task (owned, NUL-terminated) */
+    size_t nTask;
+    uint64_t tIssue; /* last issue (ms, bz_now_ms) */
+    uint64_t tStart; /* last start reported by a worker, 0 if none yet */
+    int nIssued;     /* times issued */
+    int nRunning;    /* copies in flight (lambda) */
+    int bDone;
+} ExecRTask;
+
+typedef struct ExecRTasks {
+    ExecRTask *a;
+    int n, nAlloc;
+    int nDone;
+    int64_t *aMs; /* worker times of finished tasks */
+    int nMs, nMsAlloc;
+    int64_t floorMs, firstMs;
+} ExecRTasks;
+
+/* Add a task (bytes copied; its task_id read from the JSON). Returns its
+** index or -1 with *err set. */
+int exec_rtasks_add(ExecRTasks *t, const char *task, size_t n, BzErr *err);
+/* Index of task id, -1 if unknown. */
+int exec_rtasks_find(const ExecRTasks *t, int64_t id);
+/* Record a finished task's worker time. */
+void exec_rtasks_done(ExecRTasks *t, int i, int64_t ms);
+/* Milliseconds after which a running task is a straggler. */
+int64_t exec_rtasks_late_ms(const ExecRTasks *t);
+void exec_rtasks_free(ExecRTasks *t);
+/* task_id and status of an encoded result, reading its header only. */
+int exec_result_peek(const uint8_t *p, size_t n, int64_t *taskId, int *status);
+
+/* ---- exec_redis.c: the `redis` executor and its worker ------------------------- */
+
+/* Protocol (one stream per deployment, one reply list per query):
+**   coordinator  XGROUP CREATE <queue> hbee 0 MKSTREAM
+**                XADD <queue> * id <task_id> task <json> reply <list> deadline <epoch ms>
+**   worker       XREADGROUP GROUP hbee <consumer> COUNT 1 BLOCK 1000 STREAMS <queue> >
+**                (or XAUTOCLAIM <queue> hbee <consumer> <idle ms> 0-0 COUNT 1: the
+**                pending entries of a dead worker)
+**                RPUSH <list> "S<task_id>"               (started)
+**                exec_task_run
+**                RPUSH <list> <HBR1 result>; EXPIRE <list> <ttl>; XACK; XDEL
+**   coordinator  BLPOP <list>: start notices and results; a started task
+**                with no result after exec_rtasks_late_ms is added again;
+**                results of a task already done are dropped; DEL <list>.
+** Entries past their deadline are acknowledged and skipped by workers. */
+typedef struct ExecRedisOptions {
+    const char *zUrl;   /* redis://... (required) */
+    const char *zQueue; /* stream key; NULL: "hbee:tasks" */
+    int ttlS;           /* reply list TTL; 0: 600 */
+    int timeoutMs;      /* fail when nothing at all is heard for this long; 0: 60000 */
+    int floorMs;        /* straggler floor; 0: EXEC_STRAGGLER_FLOOR_MS */
+} ExecRedisOptions;
+
+int exec_redis_create(const ExecRedisOptions *o, Executor **out, BzErr *err);
+
+typedef struct ExecWorkerOptions {
+    const char *zUrl;
+    const char *zQueue;      /* NULL: "hbee:tasks" */
+    const char *zConsumer;   /* NULL: host-pid */
+    int claimIdleMs;         /* XAUTOCLAIM entries idle this long; 0: 5000 */
+    int64_t maxTasks;        /* stop after this many (0: never) */
+    volatile int *pbStop;    /* set to stop (checked between tasks, each second) */
+    /* log hook (lambda/ prints; library code never does); may be NULL */
+    void (*xLog)(void *ctx, const char *zMsg);
+    void *logCtx;
+} ExecWorkerOptions;
+
+/* Run tasks from the queue until *pbStop or maxTasks. Returns BZ_OK or the
+** connection error that ended the loop. */
+int exec_redis_work(const ExecSql *sql, const ExecWorkerOptions *o, BzErr *err);
+
+/* ---- exec_lambda.c: the `lambda` executor ---------------------------------------- */
+
+/* Invoke (RequestResponse) per task. Payload: the task JSON, with a
+** top-level "scratch" member when a scratch prefix is set (ignored by the
+** task decoder). Response: {"result": "<HBR1 base64>"} or, for a result
+** over the response limit, {"s3": "s3://bucket/key"} (the coordinator gets
+** then deletes that object). A function error (body with errorType /
+** errorMessage) is retried; so are 429 and 5xx (by aws_client_run). */
+typedef struct ExecLambdaOptions {
+    const char *zFunction; /* NULL: "buzzlite-hbee" */
+    const char *zScratch;  /* s3://bucket/prefix or NULL */
+    int maxConcurrency;    /* 0: 100 */
+    int floorMs;           /* straggler floor; 0: EXEC_STRAGGLER_FLOOR_MS */
+    int timeoutMs;         /* per invocation; 0: 900000 (the Lambda maximum) */
+} ExecLambdaOptions;
+
+int exec_lambda_create(const ExecLambdaOptions *o, Executor **out, BzErr *err);
+
+/* Response body of a Lambda worker for an encoded result: appends
+** {"result": "<base64>"} to out. */
+void exec_lambda_response(const uint8_t *res, size_t n, BzBuf *out);
 
 #endif /* EXEC_H */

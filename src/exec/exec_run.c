@@ -46,13 +46,17 @@ void exec_stats_json(const ExecStats *st, BzBuf *b) {
                   "\"files\": %lld, \"rows_scanned\": %lld, \"bytes_scanned\": %lld, "
                   "\"rows_shipped\": %lld, \"bytes_shipped\": %lld, \"rows_out\": %lld, "
                   "\"ms_wall\": %lld, \"ms_combine\": %lld, "
-                  "\"task_ms\": {\"p50\": %lld, \"p90\": %lld, \"p99\": %lld, \"max\": %lld}}",
+                  "\"task_ms\": {\"p50\": %lld, \"p90\": %lld, \"p99\": %lld, \"max\": %lld}, "
+                  "\"retries\": %lld, \"speculative\": %lld, \"duplicates\": %lld, "
+                  "\"throttled\": %lld}",
                   st->zExecutor[0] ? st->zExecutor : "none", st->nWorkers, (long long)st->tasks,
                   (long long)st->splits, (long long)st->files, (long long)st->rowsScanned,
                   (long long)st->bytesScanned, (long long)st->rowsShipped,
                   (long long)st->bytesShipped, (long long)st->rowsOut, (long long)st->msWall,
                   (long long)st->msCombine, (long long)p50, (long long)p90, (long long)p99,
-                  (long long)mx);
+                  (long long)mx, (long long)st->counters.retries,
+                  (long long)st->counters.speculative, (long long)st->counters.duplicates,
+                  (long long)st->counters.throttled);
 }
 
 static int sql_fail(const ExecSql *s, sqlite3 *db, const char *what, BzErr *err) {
@@ -294,6 +298,7 @@ int exec_run(const ExecSql *s, Executor *ex, const PlanQuery *q, const PlanSplit
         st->msCombine = (int64_t)(bz_now_ms() - tc);
     }
 done:
+    st->counters = ex->counters;
     if (ins) s->finalize(ins);
     if (db) s->close(db);
     bz_free(row);

@@ -153,11 +153,14 @@ def test_authorizer():
 
 
 def test_usage():
-    r = subprocess.run([HBEE], capture_output=True, text=True)
+    env = {k: v for k, v in os.environ.items() if k not in ("AWS_LAMBDA_RUNTIME_API", "REDIS_URL")}
+    r = subprocess.run([HBEE], capture_output=True, text=True, env=env)
     report("usage", r.returncode == 2 and "usage" in r.stderr, r.stderr)
-    for cmd in ("lambda", "redis"):
-        r = subprocess.run([HBEE, cmd], capture_output=True, text=True)
-        report(f"{cmd} stub", r.returncode == 2 and "not implemented yet" in r.stderr, r.stderr)
+    r = subprocess.run([HBEE, "lambda"], capture_output=True, text=True, env=env)
+    report("lambda without runtime API", r.returncode == 2 and "AWS_LAMBDA_RUNTIME_API" in r.stderr,
+           r.stderr)
+    r = subprocess.run([HBEE, "worker"], capture_output=True, text=True, env=env)
+    report("worker without URL", r.returncode == 2 and "usage" in r.stderr, r.stderr)
 
 
 def main():
