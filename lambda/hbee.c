@@ -10,7 +10,8 @@
 **         Exit status: 0 task succeeded, 1 task failed, 2 usage or I/O error.
 **     hbee worker --redis URL [--queue Q] [--claim-idle-ms N] [--max-tasks N]
 **         a worker on a Redis task stream (protocol: src/exec/exec.h,
-**         exec_redis.c); runs until SIGTERM/SIGINT.
+**         exec_redis.c); runs until SIGTERM/SIGINT. HBEE_TEST_DELAY_MS
+**         (tests only) sleeps that long after taking each task.
 **     hbee lambda      the AWS Lambda custom runtime loop; also what the
 **         binary does when AWS_LAMBDA_RUNTIME_API is set (deployed as
 **         `bootstrap`): GET .../invocation/next, run the task, POST
@@ -244,6 +245,7 @@ static int cmd_worker(int argc, char **argv) {
     sigaction(SIGTERM, &sa, NULL);
     sigaction(SIGINT, &sa, NULL);
     o.pbStop = &g_stop;
+    if (getenv("HBEE_TEST_DELAY_MS")) o.testDelayMs = atoi(getenv("HBEE_TEST_DELAY_MS"));
     o.xLog = log_line;
     int rc = exec_redis_work(&linked_sql, &o, &err);
     if (rc) {

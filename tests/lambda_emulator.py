@@ -26,7 +26,8 @@ Instances are kept warm between invocations; a new process is a cold start
 through POST /_emu/faults with a JSON object of counters, each applying to
 the next invocations: {"crash": n} kills the instance mid-task (SIGKILL after
 it fetched the invocation), {"hang": n} stops it (SIGSTOP) so the function
-timeout kills it, {"throttle": n} answers 429. GET /_emu/stats returns the
+timeout (1 s at most for these) kills it, {"slow": n} stops it for --slow
+seconds then lets it finish (a straggler), {"throttle": n} answers 429. GET /_emu/stats returns the
 counters (invocations, cold_starts, cold_start_ms, crashes, timeouts,
 throttled, errors, instances, max_busy).
 
@@ -130,6 +131,13 @@ class Instance:
             time.sleep(0.005)
             self.emu.count("crashes")
             self.kill()
+        elif self.cur is inv and fault == "slow":
+            proc = self.proc
+            try:
+                proc.send_signal(signal.SIGSTOP)
+                threading.Timer(self.emu.slow_s, lambda: proc.send_signal(signal.SIGCONT)).start()
+            except Exception:
+                pass
         elif self.cur is inv and fault == "hang":
             try:
                 self.proc.send_signal(signal.SIGSTOP)
@@ -251,7 +259,8 @@ class Emulator:
         self.stats = {"invocations": 0, "cold_starts": 0, "crashes": 0, "timeouts": 0,
                       "throttled": 0, "errors": 0, "init_errors": 0, "max_busy": 0}
         self.cold_ms = []
-        self.faults = {"crash": 0, "hang": 0, "throttle": 0}
+        self.faults = {"crash": 0, "hang": 0, "slow": 0, "throttle": 0}
+        self.slow_s = a.slow
         self.instances = [Instance(self, i) for i in range(a.instances)]
 
     def count(self, k, n=1):
@@ -276,7 +285,7 @@ class Emulator:
             self.stats["max_busy"] = max(self.stats["max_busy"],
                                          sum(1 for i in self.instances if i.busy))
             fault = None
-            for f in ("crash", "hang"):
+            for f in ("crash", "hang", "slow"):
                 if self.faults[f] > 0:
                     self.faults[f] -= 1
                     fault = f
@@ -329,7 +338,7 @@ def make_api_handler(emu):
             if self.path == "/_emu/faults":
                 f = json.loads(data or b"{}")
                 with emu.lock:
-                    for k in ("crash", "hang", "throttle"):
+                    for k in ("crash", "hang", "slow", "throttle"):
                         emu.faults[k] += int(f.get(k, 0))
                 return self.reply(200, json.dumps(emu.faults).encode())
             if self.path == "/_emu/reset":
@@ -386,6 +395,7 @@ def main():
     ap.add_argument("--timeout", type=float, default=30.0, help="function timeout, seconds")
     ap.add_argument("--env", action="append", default=[], help="K=V for the function")
     ap.add_argument("--log", help="append the instances' stderr here")
+    ap.add_argument("--slow", type=float, default=3.0, help="seconds a 'slow' fault stalls")
     ap.add_argument("--prewarm", action="store_true", help="start every instance now")
     a = ap.parse_args()
     emu = Emulator(a)

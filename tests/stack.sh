@@ -12,7 +12,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
 DIR=${BZ_STACK_DIR:-$ROOT/build/stack}
-SERVICES=${BZ_STACK_SERVICES:-redis s3 ddb}
+SERVICES=${BZ_STACK_SERVICES:-redis s3 ddb lambda hbee_workers}
 mkdir -p "$DIR"
 
 free_port() {
@@ -104,6 +104,54 @@ ddb_env() {
     echo "export AWS_ACCESS_KEY_ID=\${AWS_ACCESS_KEY_ID:-bzdummy} AWS_SECRET_ACCESS_KEY=\${AWS_SECRET_ACCESS_KEY:-bzdummy}"
     echo "export AWS_REGION=\${AWS_REGION:-us-east-1} AWS_EC2_METADATA_DISABLED=true"
     echo "export BZ_DDB_PORT=$(cat "$DIR/ddb.port")"
+}
+
+# ---- lambda -------------------------------------------------------------------
+# tests/lambda_emulator.py: the Invoke and Runtime APIs, running the hbee
+# binary ($BZ_HBEE, default $BZ_BUILD/hbee) as the function's bootstrap in
+# $BZ_LAMBDA_INSTANCES (default 4) warm processes. The instances get the S3
+# endpoint of the stack (for scratch results).
+hbee_bin() {
+    local b=${BZ_HBEE:-${BZ_BUILD:-$ROOT/build}/hbee}
+    [ -x "$b" ] || { echo "hbee binary not found at $b (make lambda)" >&2; return 1; }
+    echo "$b"
+}
+lambda_start() {
+    local bin port envs=()
+    bin=$(hbee_bin 2>"$DIR/lambda.log") || return 1
+    if [ -f "$DIR/s3.port" ]; then
+        envs=(--env "AWS_ENDPOINT_URL_S3=http://127.0.0.1:$(cat "$DIR/s3.port")"
+            --env AWS_ACCESS_KEY_ID=S3RVER --env AWS_SECRET_ACCESS_KEY=S3RVER
+            --env AWS_REGION=us-east-1 --env AWS_EC2_METADATA_DISABLED=true)
+    fi
+    rm -f "$DIR/lambda.port"
+    spawn lambda /usr/bin/python3 "$ROOT/tests/lambda_emulator.py" --port 0 \
+        --port-file "$DIR/lambda.port" --instances "${BZ_LAMBDA_INSTANCES:-4}" \
+        --bootstrap "$bin" --timeout "${BZ_LAMBDA_TIMEOUT:-30}" "${envs[@]}"
+    for _ in $(seq 100); do [ -s "$DIR/lambda.port" ] && break; sleep 0.1; done
+    [ -s "$DIR/lambda.port" ] && wait_port "$(cat "$DIR/lambda.port")" 10
+}
+lambda_env() {
+    echo "export AWS_ENDPOINT_URL_LAMBDA=http://127.0.0.1:$(cat "$DIR/lambda.port")"
+    echo "export AWS_ACCESS_KEY_ID=\${AWS_ACCESS_KEY_ID:-bzdummy} AWS_SECRET_ACCESS_KEY=\${AWS_SECRET_ACCESS_KEY:-bzdummy}"
+    echo "export AWS_REGION=\${AWS_REGION:-us-east-1} AWS_EC2_METADATA_DISABLED=true"
+    echo "export BZ_LAMBDA_PORT=$(cat "$DIR/lambda.port")"
+}
+
+# ---- hbee_workers -----------------------------------------------------------------
+# $BZ_HBEE_WORKERS (default 2) `hbee worker` processes on the stack's Redis,
+# stream hbee:tasks, in one process group.
+hbee_workers_start() {
+    local bin url
+    bin=$(hbee_bin 2>"$DIR/hbee_workers.log") || return 1
+    [ -f "$DIR/redis.port" ] || { echo "hbee_workers needs the redis service" >"$DIR/hbee_workers.log"; return 1; }
+    url=redis://127.0.0.1:$(cat "$DIR/redis.port")/0
+    spawn hbee_workers bash -c 'for ((i = 0; i < $1; i++)); do "$2" worker --redis "$3" & done; wait' \
+        _ "${BZ_HBEE_WORKERS:-2}" "$bin" "$url"
+    cp "$DIR/redis.port" "$DIR/hbee_workers.port"
+}
+hbee_workers_env() {
+    echo "export BZ_HBEE_WORKERS=${BZ_HBEE_WORKERS:-2} BZ_HBEE_QUEUE=hbee:tasks"
 }
 
 # ---- commands -----------------------------------------------------------------

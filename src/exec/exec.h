@@ -229,6 +229,7 @@ typedef struct ExecWorkerOptions {
     const char *zConsumer;   /* NULL: host-pid */
     int claimIdleMs;         /* XAUTOCLAIM entries idle this long; 0: 5000 */
     int64_t maxTasks;        /* stop after this many (0: never) */
+    int testDelayMs;         /* tests: sleep this long after taking each task */
     volatile int *pbStop;    /* set to stop (checked between tasks, each second) */
     /* log hook (lambda/ prints; library code never does); may be NULL */
     void (*xLog)(void *ctx, const char *zMsg);

@@ -335,6 +335,7 @@ static int run_entry(RqConn *c, ExecConn *ec, const ExecWorkerOptions *o, const 
         size_t l[] = {5, en->nReply, (size_t)ns};
         rq_conn_send_noreply(c, 3, a, l, &e);
     }
+    if (o->testDelayMs > 0) usleep((useconds_t)o->testDelayMs * 1000);
     uint64_t t0 = bz_now_ms();
     bz_buf_reset(out);
     rc = exec_task_run(ec, en->task, en->nTask, out, err);

@@ -1,0 +1,144 @@
+"""The `redis` executor against the stack's Redis and `hbee worker` processes.
+
+1. Differential: generated aggregate and filter queries (the generators of
+   tests/python/test_hbee_diff.py, a fixed seed) through an hbee table with
+   executor=redis (the stack's hbee_workers service) must equal a
+   single-connection scan: exact for integers and text, 1e-9 relative for reals.
+2. Faults, on a private queue with workers started here (each task delayed
+   400 ms by HBEE_TEST_DELAY_MS so they can be killed mid-task):
+   - two of three workers SIGKILLed mid-task: the coordinator re-issues the
+     late tasks; the answer is exact and every split is counted once;
+   - the same with a straggler deadline of 60 s: the surviving worker claims
+     the dead workers' pending entries (XAUTOCLAIM) instead.
+"""
+import json
+import os
+import random
+import signal
+import sqlite3
+import subprocess
+import sys
+import threading
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "python"))
+import test_hbee_diff as diff  # noqa: E402
+
+HBEE = os.path.join(diff.BUILD, "hbee")
+URL = os.environ.get("REDIS_URL")
+N_QUERIES = 36
+failures = []
+passed = 0
+
+
+def report(name, ok, msg=""):
+    global passed
+    if ok:
+        passed += 1
+    else:
+        failures.append(name)
+        print(f"FAIL {name}: {msg}")
+
+
+def run_hbee(con, q, opts):
+    con.execute(f"CREATE VIRTUAL TABLE temp.r USING hbee(query={diff.sql_str(q)}, {opts})")
+    try:
+        cur = con.execute("SELECT * FROM r")
+        return [d[0] for d in cur.description], cur.fetchall()
+    finally:
+        con.execute("DROP TABLE temp.r")
+
+
+def stats(con):
+    return json.loads(con.execute("SELECT hbee_last_stats()").fetchone()[0])
+
+
+def test_differential(con):
+    rng = random.Random(7071)
+    for i in range(N_QUERIES):
+        q, ordered = diff.gen_filter(rng) if i % 3 == 2 else diff.gen_aggregate(rng)
+        exp = con.execute(q).fetchall()
+        opts = "executor=redis" + (", split_bytes=1" if i % 2 else "")
+        try:
+            _, got = run_hbee(con, q, opts)
+            why = diff.same_rows(exp, got, ordered)
+        except sqlite3.Error as e:
+            why = str(e)
+        report(f"redis query {i}", why is None, f"{q}\n     {why}")
+    st = stats(con)
+    report("stats executor", st["executor"] == "redis" and st["tasks"] == st["splits"], st)
+
+
+def start_workers(n, queue, claim_ms):
+    env = dict(os.environ, HBEE_TEST_DELAY_MS="400")
+    env.pop("LD_PRELOAD", None)
+    return [subprocess.Popen([HBEE, "worker", "--redis", URL, "--queue", queue,
+                              "--claim-idle-ms", str(claim_ms)], env=env,
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            for _ in range(n)]
+
+
+def stop_workers(ws):
+    for w in ws:
+        if w.poll() is None:
+            w.send_signal(signal.SIGTERM)
+    for w in ws:
+        try:
+            w.wait(5)
+        except subprocess.TimeoutExpired:
+            w.kill()
+            w.wait()
+
+
+Q = "SELECT g, count(*), sum(k), total(x), min(s), max(n) FROM t GROUP BY g"
+
+
+def fault_run(con, name, straggler_ms, claim_ms, kill_after):
+    queue = f"hbee:test:{os.getpid()}:{name}"
+    ws = start_workers(3, queue, claim_ms)
+    time.sleep(0.3)
+    exp = con.execute(Q).fetchall()
+    killer = threading.Timer(kill_after, lambda: [w.send_signal(signal.SIGKILL) for w in ws[:2]])
+    killer.start()
+    try:
+        t0 = time.time()
+        _, got = run_hbee(con, Q, f"executor=redis, queue='{queue}', split_bytes=1, "
+                                  f"straggler_ms={straggler_ms}")
+        why = diff.same_rows(exp, got, False)
+        st = stats(con)
+        report(f"{name}: exact answer", why is None, why)
+        report(f"{name}: each split once", st["tasks"] == st["splits"] and
+               st["rows_scanned"] == 7300, st)
+        report(f"{name}: workers were killed mid-query", ws[0].poll() is not None and
+               time.time() - t0 > kill_after, st)
+        return st
+    except sqlite3.Error as e:
+        report(f"{name}: query", False, str(e))
+        return {}
+    finally:
+        killer.cancel()
+        stop_workers(ws)
+
+
+def test_faults(con):
+    st = fault_run(con, "reissue", 300, 60000, 0.2)
+    report("reissue: retries counted", st.get("retries", 0) >= 1, st)
+    st = fault_run(con, "autoclaim", 60000, 800, 0.2)
+    report("autoclaim: no coordinator retry needed", st.get("retries", -1) == 0, st)
+
+
+def main():
+    if not URL:
+        print("REDIS_URL is not set (tests/stack.sh env)")
+        return 1
+    diff.generate()
+    con = diff.connect()
+    test_differential(con)
+    test_faults(con)
+    print(f"{passed} passed, {len(failures)} failed")
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
