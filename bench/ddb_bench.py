@@ -14,7 +14,10 @@ client, on a fresh table per client:
           delete it (buzzlite: sql/sheep_shed.sql's SQL; boto3: a Python loop)
   filter  a full-table filter: count and sum of weights in a range
           (FilterExpression + ProjectionExpression in both)
-  filter with segments=1, 2, 4 (buzzlite parallel Scan)
+  filter, and a sum over every sheep, with segments=1, 2, 4 (buzzlite
+          parallel Scan)
+DynamoDB Local's own CPU (its JVM, from /proc) is measured around every run.
+BZ_STACK_DIR picks the stack's state directory (default build/bench-ddb).
 Read steps run twice per client, the first round unreported (JIT warm-up).
 Each client process is measured with wait4(): user+system CPU seconds, wall
 seconds, peak RSS. Results (and their agreement) are printed as Markdown for
@@ -33,7 +36,7 @@ EXT = os.environ.get("BZ_EXT", os.path.join(ROOT, "build", "buzzlite"))  # BZ_EX
 N = int(sys.argv[1]) if len(sys.argv) > 1 else 100_000
 PY = "/usr/bin/python3"
 LO, HI = 60_000_000_000, 80_000_000_000
-os.environ["BZ_STACK_DIR"] = os.path.join(ROOT, "build", "bench-ddb")
+os.environ.setdefault("BZ_STACK_DIR", os.path.join(ROOT, "build", "bench-ddb"))
 os.environ["BZ_STACK_SERVICES"] = "ddb"
 os.environ.setdefault("AWS_ACCESS_KEY_ID", "bench")
 os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "bench")
@@ -41,7 +44,41 @@ os.environ.setdefault("AWS_REGION", "us-east-1")
 os.environ["AWS_EC2_METADATA_DISABLED"] = "true"
 
 
+def proc_tree_cpu(root):
+    """User+system CPU seconds of process root and its descendants (DynamoDB
+    Local's JVM), from /proc; 0.0 when unknown."""
+    tick = os.sysconf("SC_CLK_TCK")
+    stats = {}
+    for d in os.listdir("/proc"):
+        if d.isdigit():
+            try:
+                with open(f"/proc/{d}/stat") as f:
+                    f_ = f.read().rsplit(")", 1)[1].split()
+                stats[int(d)] = (int(f_[1]), (int(f_[11]) + int(f_[12])) / tick)
+            except (OSError, IndexError, ValueError):
+                pass
+    want, total, grew = {root}, 0.0, True
+    while grew:
+        grew = False
+        for pid, (ppid, _) in stats.items():
+            if ppid in want and pid not in want:
+                want.add(pid)
+                grew = True
+    return sum(stats[p][1] for p in want if p in stats)
+
+
+def local_pid():
+    try:
+        with open(os.path.join(os.environ["BZ_STACK_DIR"], "ddb.pid")) as f:
+            return int(f.read())
+    except (OSError, ValueError):
+        return None
+
+
 def run_rss(argv, stdin=None):
+    """Run argv; (stdout, client CPU s, wall s, peak RSS MiB, DynamoDB Local CPU s)."""
+    lp = local_pid()
+    l0 = proc_tree_cpu(lp) if lp else 0.0
     t0 = time.monotonic()
     p = subprocess.run(["/usr/bin/time", "-f", "BZTIME %U %S %M"] + argv, input=stdin.encode() if stdin else None,
                        capture_output=True, check=False)
@@ -49,7 +86,8 @@ def run_rss(argv, stdin=None):
     if p.returncode:
         sys.exit(f"{argv} failed ({p.returncode}): {p.stderr.decode()[-2000:]}")
     line = [x for x in p.stderr.decode().splitlines() if x.startswith("BZTIME ")][-1].split()
-    return p.stdout.decode().strip(), float(line[1]) + float(line[2]), wall, int(line[3]) / 1024
+    lcpu = (proc_tree_cpu(lp) - l0) if lp else 0.0
+    return p.stdout.decode().strip(), float(line[1]) + float(line[2]), wall, int(line[3]) / 1024, lcpu
 
 
 def stack(cmd):
@@ -117,28 +155,33 @@ def main():
             print(f"{name}: buzzlite {rb[0]!r} cpu {rb[1]:.2f}s wall {rb[2]:.2f}s rss {rb[3]:.1f}MiB | "
                   f"boto3 {rp[0]!r} cpu {rp[1]:.2f}s wall {rp[2]:.2f}s rss {rp[3]:.1f}MiB", file=sys.stderr)
         seg = []
-        for s in (1, 2, 4, 1, 2, 4):
-            r = run_rss(["sqlite3", ":memory:"], sql("bench_buzzlite",
-                        f"SELECT 'filter', count(*), sum(weight) FROM sheep WHERE weight BETWEEN {LO} AND {HI};\n",
-                        f", segments={s}"))
-            seg.append((s, r))
-            print(f"segments={s}: {r}", file=sys.stderr)
+        for q in ("filter", "sum"):
+            where = f" WHERE weight BETWEEN {LO} AND {HI}" if q == "filter" else ""
+            for s in (1, 2, 4, 1, 2, 4):
+                r = run_rss(["sqlite3", ":memory:"], sql("bench_buzzlite",
+                            f"SELECT '{q}', count(*), sum(weight) FROM sheep{where};\n",
+                            f", segments={s}"))
+                seg.append((q, s, r))
+                print(f"{q} segments={s}: {r}", file=sys.stderr)
     finally:
         stack("down")
     print(f"N = {N} sheep; DynamoDB Local (in memory, Java 17) on loopback; {os.cpu_count()} CPUs.\n")
     print("| step | buzzlite CPU s | boto3 CPU s | CPU ratio | buzzlite wall s | boto3 wall s | wall ratio "
-          "| buzzlite peak RSS MiB | boto3 peak RSS MiB | RSS ratio |")
-    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+          "| buzzlite peak RSS MiB | boto3 peak RSS MiB | RSS ratio | Local CPU s (bz / boto3) |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for name, rb, rp in results:
         print(f"| {name} | {rb[1]:.2f} | {rp[1]:.2f} | {rp[1] / max(rb[1], 1e-3):.1f}x | {rb[2]:.2f} | {rp[2]:.2f} "
-              f"| {rp[2] / max(rb[2], 1e-3):.2f}x | {rb[3]:.1f} | {rp[3]:.1f} | {rp[3] / max(rb[3], 1e-3):.1f}x |")
+              f"| {rp[2] / max(rb[2], 1e-3):.2f}x | {rb[3]:.1f} | {rp[3]:.1f} | {rp[3] / max(rb[3], 1e-3):.1f}x "
+              f"| {rb[4]:.2f} / {rp[4]:.2f} |")
     print("\nResults agree: " + "; ".join(f"{n}: `{rb[0].split(chr(10))[-1]}` / `{rp[0]}`" for n, rb, rp in results))
-    print("\n| parallel Scan (filter step) | CPU s | wall s | speedup | peak RSS MiB | result |")
-    print("|---|---:|---:|---:|---:|---|")
-    seg = seg[3:]  # the first round warmed up
-    base = seg[0][1][2]
-    for s, r in seg:
-        print(f"| segments={s} | {r[1]:.2f} | {r[2]:.2f} | {base / r[2]:.2f}x | {r[3]:.1f} | `{r[0]}` |")
+    print("\n| parallel Scan | client CPU s | DynamoDB Local CPU s | wall s | speedup | peak RSS MiB | result |")
+    print("|---|---:|---:|---:|---:|---:|---|")
+    for q in ("filter", "sum"):
+        rows = [(s, r) for qq, s, r in seg if qq == q][3:]  # the first round warmed up
+        base = rows[0][1][2]
+        for s, r in rows:
+            print(f"| {q} segments={s} | {r[1]:.2f} | {r[4]:.2f} | {r[2]:.2f} | {base / r[2]:.2f}x | {r[3]:.1f} "
+                  f"| `{r[0]}` |")
 
 
 if __name__ == "__main__":

@@ -8,6 +8,9 @@
 Each step is what a boto3 user writes for the same job as the SQL in
 bench/ddb_bench.py: the low-level client (the fastest boto3 path) with the
 standard paginator. Prints one result line (compared with buzzlite's).
+Scans read pages of BZ_DDB_PAGE items (default 2000, buzzlite's page_size)
+and project what buzzlite projects (the filter step's Scan asks for the key
+too, which buzzlite always reads for rowids), so both send the same requests.
 Environment: AWS_ENDPOINT_URL_DYNAMODB, credentials, AWS_REGION.
 """
 import os
@@ -16,6 +19,7 @@ import sys
 import boto3
 
 table, step = sys.argv[1], sys.argv[2]
+PAGE = int(os.environ.get("BZ_DDB_PAGE", "2000"))
 c = boto3.client("dynamodb", endpoint_url=os.environ["AWS_ENDPOINT_URL_DYNAMODB"],
                  region_name=os.environ.get("AWS_REGION", "us-east-1"))
 
@@ -49,7 +53,8 @@ elif step == "count":
     print("count", total)
 elif step == "wolf":
     flock = []
-    for page in c.get_paginator("scan").paginate(TableName=table, ProjectionExpression="tattoo, weight"):
+    for page in c.get_paginator("scan").paginate(TableName=table, ProjectionExpression="tattoo, weight",
+                                                 PaginationConfig={"PageSize": PAGE}):
         for it in page["Items"]:
             flock.append((int(it["weight"]["N"]), it["tattoo"]["S"]))
     flock.sort(reverse=True)
@@ -61,8 +66,9 @@ elif step == "filter":
     lo, hi = int(sys.argv[3]), int(sys.argv[4])
     n = s = 0
     for page in c.get_paginator("scan").paginate(
-            TableName=table, ProjectionExpression="#w", FilterExpression="#w BETWEEN :lo AND :hi",
-            ExpressionAttributeNames={"#w": "weight"},
+            TableName=table, ProjectionExpression="#w, #t", FilterExpression="#w BETWEEN :lo AND :hi",
+            ExpressionAttributeNames={"#w": "weight", "#t": "tattoo"},
+            PaginationConfig={"PageSize": PAGE},
             ExpressionAttributeValues={":lo": {"N": str(lo)}, ":hi": {"N": str(hi)}}):
         for it in page["Items"]:
             n += 1

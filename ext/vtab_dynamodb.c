@@ -51,10 +51,11 @@
 ** remember their key by rowid until the transaction ends, which is how
 ** DELETE/UPDATE find the item.
 **
-** Rationale (memory): a page is parsed whole (cJSON) before its rows are
-** handed out; a 1 MB page of small items is ~25,000 items and ~30 MB of parse
-** tree. Pages of 2000 items keep the peak near 3 MB for the price of more
-** requests (each a few ms on DynamoDB Local, ~1% of a page's time on AWS).
+** Rationale (memory): a page is decoded whole (one pass, no parse tree)
+** before its rows are handed out, and the next page is read ahead meanwhile,
+** so two pages and their answers are in memory. Pages of 2000 items keep that
+** small for the price of more requests (each a few ms on DynamoDB Local, ~1%
+** of a page's time on AWS).
 **
 ** Rationale (DIRECTONLY): the table reads and writes a remote, billed
 ** service, so like csv.c it may not be used from triggers or views.
@@ -671,6 +672,8 @@ typedef struct DdbCursor {
     AwsDdbRead *reqs;
     int nReq;
     AwsDdbRows *rows;        /* per request: the current page */
+    AwsDdbRows *rowsNext;    /* per request: the next page, being read by pf (NULL: no prefetch) */
+    AwsDdbPrefetch *pf;      /* the read of the next pages in flight, or NULL */
     int iReq, iRow;
     AwsDdbCond *keys;        /* nReq * 2 key conditions */
     AwsDdbCond *filter;
@@ -700,12 +703,19 @@ static int ddbOpen(sqlite3_vtab *pVtab, sqlite3_vtab_cursor **ppCur) {
 }
 
 static void cursor_reset(DdbCursor *c) {
+    if (c->pf) {
+        BzErr err = {0};
+        aws_ddb_read_wait(c->pf, &err); /* its pages are not wanted any more */
+        c->pf = NULL;
+    }
     for (int i = 0; i < c->nReq; i++) {
         aws_ddb_rows_free(&c->rows[i]);
+        if (c->rowsNext) aws_ddb_rows_free(&c->rowsNext[i]);
         bz_free(c->reqs[i].start_key);
     }
     bz_free(c->reqs);
     bz_free(c->rows);
+    bz_free(c->rowsNext);
     bz_free(c->keys);
     bz_free(c->filter);
     for (int i = 0; i < c->nGetKeys; i++) bz_free(c->getKeys[i]);
@@ -834,16 +844,11 @@ static int value_cmp(const AwsDdbValue *a, const AwsDdbValue *b) {
     }
 }
 
-/* Fetch the next page of every request still going. */
-static int fetch(DdbCursor *c) {
+/* Page limits of the requests: page_size items per page; with no filter, no
+** more than still needed. */
+static void set_limits(DdbCursor *c) {
     DdbVtab *p = (DdbVtab *)c->base.pVtab;
-    BzErr err = {0};
-    int any = 0;
     for (int i = 0; i < c->nReq; i++) {
-        aws_ddb_rows_free(&c->rows[i]);
-        if (!c->reqs[i].done) any = 1;
-        /* Limit: page_size items per page; with no filter, no more than
-        ** still needed */
         if (c->reqs[i].op != AWS_DDB_GET && !c->countOnly) {
             int64_t lim = p->page_size;
             if (c->limit >= 0 && c->nFilter == 0 && (lim == 0 || c->limit - c->returned < lim))
@@ -851,16 +856,53 @@ static int fetch(DdbCursor *c) {
             c->reqs[i].limit = lim;
         }
     }
+}
+
+/* 1 when no request has a page left (and none is being read). */
+static int reqs_done(DdbCursor *c) {
+    if (c->pf) return 0;
+    for (int i = 0; i < c->nReq; i++)
+        if (!c->reqs[i].done) return 0;
+    return 1;
+}
+
+/* Fetch the next page of every request still going: the pages read ahead by
+** pf when there are, else read now; then start reading the pages after them.
+** Rationale (performance): with the read ahead, DynamoDB (and for a parallel
+** Scan, each segment) serves page k+1 while SQLite consumes page k; the
+** decoding of the answers runs on the reading thread too. Not with LIMIT,
+** where a page read ahead may not be wanted. */
+static int fetch(DdbCursor *c) {
+    DdbVtab *p = (DdbVtab *)c->base.pVtab;
+    BzErr err = {0};
     c->iReq = c->iRow = 0;
-    if (!any) {
-        c->eof = 1;
-        return SQLITE_OK;
+    if (c->pf) {
+        AwsDdbRows *t;
+        int rc = aws_ddb_read_wait(c->pf, &err);
+        c->pf = NULL;
+        t = c->rows;
+        c->rows = c->rowsNext;
+        c->rowsNext = t;
+        if (rc) return vt_err(p, &err);
+    } else {
+        if (reqs_done(c)) {
+            for (int i = 0; i < c->nReq; i++) c->rows[i].n_rows = 0;
+            c->eof = 1;
+            return SQLITE_OK;
+        }
+        set_limits(c);
+        if (aws_ddb_read(p->d, c->reqs, c->nReq, p->azNames, p->nCol, p->num_mode, c->wantItems,
+                         c->rows, &err))
+            return vt_err(p, &err);
     }
-    if (aws_ddb_read(p->d, c->reqs, c->nReq, p->azNames, p->nCol, p->num_mode, c->wantItems,
-                     c->rows, &err))
-        return vt_err(p, &err);
     if (c->countOnly)
         for (int i = 0; i < c->nReq; i++) c->count += c->rows[i].count;
+    if (c->rowsNext && !reqs_done(c)) {
+        set_limits(c);
+        if (aws_ddb_read_start(p->d, c->reqs, c->nReq, p->azNames, p->nCol, p->num_mode,
+                               c->wantItems, c->rowsNext, &c->pf, &err))
+            return vt_err(p, &err);
+    }
     return SQLITE_OK;
 }
 
@@ -891,12 +933,8 @@ static int advance(DdbCursor *c) {
         }
         int rc = fetch(c);
         if (rc) return rc;
-        if (c->countOnly && c->count == 0) {
-            /* pages of a COUNT scan may be empty; go on until every request is done */
-            int done = 1;
-            for (int i = 0; i < c->nReq; i++) done &= c->reqs[i].done;
-            if (done) c->eof = 1;
-        }
+        /* pages of a COUNT scan may be empty; go on until every request is done */
+        if (c->countOnly && c->count == 0 && reqs_done(c)) c->eof = 1;
     }
 }
 
@@ -1056,6 +1094,10 @@ static int ddbFilter(sqlite3_vtab_cursor *cur, int idxNum, const char *idxStr, i
     c->rows = bz_calloc((size_t)c->nReq, sizeof *c->rows);
     c->keys = bz_calloc((size_t)c->nReq * 2, sizeof *c->keys);
     if (!c->reqs || !c->rows || !c->keys) return SQLITE_NOMEM;
+    if (kind != AWS_DDB_GET && c->limit < 0) {
+        c->rowsNext = bz_calloc((size_t)c->nReq, sizeof *c->rowsNext);
+        if (!c->rowsNext) return SQLITE_NOMEM;
+    }
     for (i = 0; i < c->nReq; i++) {
         AwsDdbRead *r = &c->reqs[i];
         r->op = kind;

@@ -15,8 +15,10 @@
 ** spaces need no quoting.
 **
 ** Rationale (performance): request bodies are written straight into a BzBuf;
-** answers are parsed once with cJSON and turned into cells at once, so a page
-** (up to 1 MB) costs one parse and one pass.
+** read answers are decoded in one pass straight into cells (aws_ddb_reply.c),
+** into rows whose memory is reused from page to page; aws_ddb_read_start
+** fetches and decodes the next pages on a thread while the caller consumes
+** the current ones.
 */
 #include "aws/dynamodb/aws_ddb_int.h"
 
@@ -609,78 +611,12 @@ static char *get_body(const AwsDdbRead *r, int from, int to, size_t *n, BzErr *e
 
 /* ---- rows ------------------------------------------------------------------------ */
 
-void aws_ddb_rows_free(AwsDdbRows *r) {
-    if (!r) return;
-    for (int i = 0; i < r->n_rows * r->n_cols; i++) bz_free(r->cells[i].z);
-    if (r->items)
-        for (int i = 0; i < r->n_rows; i++) bz_free(r->items[i]);
-    bz_free(r->cells);
-    bz_free(r->items);
-    memset(r, 0, sizeof *r);
-}
-
 typedef struct RowSink {
     AwsDdbRows *rows;
-    int cap;
     const char *const *cols;
     int num_mode;
     int want_items;
 } RowSink;
-
-static int rows_add_items(RowSink *s, const cJSON *items) {
-    AwsDdbRows *r = s->rows;
-    int n = cJSON_GetArraySize(items), rc;
-    const cJSON *it;
-    if (n <= 0) return BZ_OK;
-    if (r->n_rows + n > s->cap) {
-        int cap = r->n_rows + n;
-        AwsDdbValue *c = bz_realloc(r->cells, sizeof *c * (size_t)cap * (size_t)(r->n_cols ? r->n_cols : 1));
-        if (!c) return BZ_NOMEM;
-        r->cells = c;
-        if (s->want_items) {
-            char **p = bz_realloc(r->items, sizeof *p * (size_t)cap);
-            if (!p) return BZ_NOMEM;
-            r->items = p;
-        }
-        s->cap = cap;
-    }
-    cJSON_ArrayForEach(it, items) {
-        AwsDdbValue *row = r->cells + (size_t)r->n_rows * (size_t)r->n_cols;
-        if (!cJSON_IsObject(it)) return BZ_CORRUPT;
-        for (int k = 0; k < r->n_cols; k++) {
-            const cJSON *av = cJSON_GetObjectItemCaseSensitive(it, s->cols[k]);
-            rc = aws_ddb_av_cell(av, s->num_mode, &row[k]);
-            if (rc) {
-                for (int q = 0; q < k; q++) bz_free(row[q].z);
-                return rc;
-            }
-        }
-        if (s->want_items) {
-            BzBuf b;
-            const cJSON *e;
-            int first = 1;
-            bz_buf_init(&b, 0);
-            bz_buf_appendc(&b, '{');
-            cJSON_ArrayForEach(e, it) {
-                if (!first) bz_buf_appendc(&b, ',');
-                first = 0;
-                bz_buf_json_str(&b, e->string, strlen(e->string));
-                bz_buf_appendc(&b, ':');
-                if (aws_ddb_av_append_json(&b, e)) b.rc = BZ_CORRUPT;
-            }
-            bz_buf_appendc(&b, '}');
-            if (b.rc) {
-                rc = b.rc;
-                bz_buf_free(&b);
-                for (int q = 0; q < r->n_cols; q++) bz_free(row[q].z);
-                return rc;
-            }
-            r->items[r->n_rows] = bz_buf_take(&b);
-        }
-        r->n_rows++;
-    }
-    return BZ_OK;
-}
 
 static char *json_print_copy(const cJSON *j) {
     char *p = cJSON_PrintUnformatted(j), *r;
@@ -690,42 +626,27 @@ static char *json_print_copy(const cJSON *j) {
     return r;
 }
 
-/* Decode one Scan/Query/GetItem answer into the sink; updates the request. */
+/* Decode one Scan/Query/GetItem/BatchGetItem answer into the sink (one pass,
+** aws_ddb_reply.c); Scan/Query update the request's start key. */
 static int decode_page(AwsDdbRead *r, RowSink *s, const char *body, size_t n, const char *label,
-                       BzErr *err) {
-    cJSON *j = cJSON_ParseWithLength(body, n);
-    const cJSON *x;
-    int rc = BZ_OK;
-    if (!j) return bz_err(err, BZ_CORRUPT, "%s: malformed answer (not JSON)", label);
+                       AwsDdbReplyInfo *info, BzErr *err) {
+    int rc = aws_ddb_reply_decode(body, n, r->table, s->cols, s->rows->n_cols, s->num_mode,
+                                  s->want_items, s->rows, info);
+    if (rc == BZ_NOMEM) return bz_err(err, rc, "%s: out of memory", label);
+    if (rc)
+        return bz_err(err, rc, "%s: malformed answer at offset %zu: %s", label, info->err_offset,
+                      info->what);
+    if (r->op == AWS_DDB_GET) {
+        s->rows->count += info->n_items;
+        return BZ_OK;
+    }
+    s->rows->count += info->count;
+    s->rows->scanned += info->scanned;
     bz_free(r->start_key);
     r->start_key = NULL;
-    if (r->op == AWS_DDB_GET) {
-        x = cJSON_GetObjectItemCaseSensitive(j, "Item");
-        if (x) {
-            cJSON *arr = cJSON_CreateArray();
-            if (!arr) rc = BZ_NOMEM;
-            else {
-                cJSON_AddItemReferenceToArray(arr, (cJSON *)x);
-                rc = rows_add_items(s, arr);
-                cJSON_Delete(arr);
-            }
-            s->rows->count++;
-        }
-    } else {
-        rc = rows_add_items(s, cJSON_GetObjectItemCaseSensitive(j, "Items"));
-        x = cJSON_GetObjectItemCaseSensitive(j, "Count");
-        if (cJSON_IsNumber(x)) s->rows->count += (int64_t)x->valuedouble;
-        x = cJSON_GetObjectItemCaseSensitive(j, "ScannedCount");
-        if (cJSON_IsNumber(x)) s->rows->scanned += (int64_t)x->valuedouble;
-        x = cJSON_GetObjectItemCaseSensitive(j, "LastEvaluatedKey");
-        if (x && !rc) {
-            r->start_key = json_print_copy(x);
-            if (!r->start_key) rc = BZ_NOMEM;
-        }
-        r->done = r->start_key == NULL;
-    }
-    cJSON_Delete(j);
-    if (rc) return bz_err(err, rc, "%s: %s", label, rc == BZ_NOMEM ? "out of memory" : "malformed item in answer");
+    if (info->last_key && !(r->start_key = bz_strndup(info->last_key, info->n_last_key)))
+        return bz_err(err, BZ_NOMEM, "out of memory");
+    r->done = r->start_key == NULL;
     return BZ_OK;
 }
 
@@ -759,27 +680,13 @@ static int read_get(AwsDdb *d, AwsDdbRead *r, RowSink *s, const char *label, BzE
         n_pending = 0;
         for (i = 0; i < nb && !rc; i++) {
             const char *body = calls[i].call.body_out.data ? calls[i].call.body_out.data : "{}";
-            size_t n = calls[i].call.body_out.n;
-            if (!strcmp(calls[i].target + 18, "GetItem")) {
-                rc = decode_page(r, s, body, n, label, err);
-                continue;
-            }
-            cJSON *j = cJSON_ParseWithLength(body, n);
-            const cJSON *resp = cJSON_GetObjectItemCaseSensitive(
-                cJSON_GetObjectItemCaseSensitive(j, "Responses"), r->table);
-            const cJSON *un = cJSON_GetObjectItemCaseSensitive(j, "UnprocessedKeys");
-            if (!j) rc = bz_err(err, BZ_CORRUPT, "%s: malformed BatchGetItem answer", label);
-            if (!rc && resp) {
-                rc = rows_add_items(s, resp);
-                s->rows->count += cJSON_GetArraySize(resp);
-                if (rc) bz_err(err, rc, "%s: malformed item in answer", label);
-            }
-            if (!rc && un && un->child) {
-                char *again = NULL;
-                cJSON *req = cJSON_CreateObject();
-                if (req && cJSON_AddItemReferenceToObject(req, "RequestItems", (cJSON *)un))
-                    again = json_print_copy(req);
-                cJSON_Delete(req);
+            size_t n = calls[i].call.body_out.data ? calls[i].call.body_out.n : 2;
+            AwsDdbReplyInfo info;
+            rc = decode_page(r, s, body, n, label, &info, err);
+            if (!rc && info.unprocessed) {
+                /* {"RequestItems": <UnprocessedKeys>} */
+                char *again = bz_mprintf("{\"RequestItems\":%.*s}", (int)info.n_unprocessed,
+                                         info.unprocessed);
                 if (!again) rc = bz_err(err, BZ_NOMEM, "out of memory");
                 else {
                     char **p = bz_realloc(pending, sizeof *p * (size_t)(n_pending + 1));
@@ -792,7 +699,6 @@ static int read_get(AwsDdb *d, AwsDdbRead *r, RowSink *s, const char *label, BzE
                     }
                 }
             }
-            cJSON_Delete(j);
         }
         for (i = 0; i < nb; i++) ddb_call_free(&calls[i]);
         nb = 0;
@@ -836,7 +742,7 @@ int aws_ddb_read(AwsDdb *d, AwsDdbRead *reqs, int n, const char *const *cols, in
     RowSink *sinks = NULL;
     char *label = NULL;
     for (i = 0; i < n; i++) {
-        memset(&rows[i], 0, sizeof rows[i]);
+        aws_ddb_rows_reset(&rows[i]);
         rows[i].n_cols = n_cols;
     }
     if (n == 0) return BZ_OK;
@@ -873,9 +779,11 @@ int aws_ddb_read(AwsDdb *d, AwsDdbRead *reqs, int n, const char *const *cols, in
     }
     if (nc) {
         rc = ddb_run(d, calls, nc, err);
-        for (i = 0; i < nc && !rc; i++)
+        for (i = 0; i < nc && !rc; i++) {
+            AwsDdbReplyInfo info;
             rc = decode_page(&reqs[idx[i]], &sinks[idx[i]], calls[i].call.body_out.data,
-                             calls[i].call.body_out.n, label, err);
+                             calls[i].call.body_out.n, label, &info, err);
+        }
     }
     {
         uint64_t items = 0;
@@ -889,7 +797,59 @@ done:
     bz_free(sinks);
     bz_free(label);
     if (rc)
-        for (i = 0; i < n; i++) aws_ddb_rows_free(&rows[i]);
+        for (i = 0; i < n; i++) aws_ddb_rows_reset(&rows[i]);
+    return rc;
+}
+
+/* ---- reads on a thread ------------------------------------------------------------- */
+
+struct AwsDdbPrefetch {
+    pthread_t th;
+    int started;      /* a thread runs the read (else it already ran) */
+    AwsDdb *d;
+    AwsDdbRead *reqs;
+    int n;
+    const char *const *cols;
+    int n_cols, num_mode, want_items;
+    AwsDdbRows *rows;
+    int rc;
+    BzErr err;
+};
+
+static void *prefetch_main(void *arg) {
+    AwsDdbPrefetch *pf = arg;
+    pf->rc = aws_ddb_read(pf->d, pf->reqs, pf->n, pf->cols, pf->n_cols, pf->num_mode,
+                          pf->want_items, pf->rows, &pf->err);
+    return NULL;
+}
+
+int aws_ddb_read_start(AwsDdb *d, AwsDdbRead *reqs, int n, const char *const *cols, int n_cols,
+                       int num_mode, int want_items, AwsDdbRows *rows, AwsDdbPrefetch **out,
+                       BzErr *err) {
+    AwsDdbPrefetch *pf = bz_calloc(1, sizeof *pf);
+    *out = NULL;
+    if (!pf) return bz_err(err, BZ_NOMEM, "out of memory");
+    pf->d = d;
+    pf->reqs = reqs;
+    pf->n = n;
+    pf->cols = cols;
+    pf->n_cols = n_cols;
+    pf->num_mode = num_mode;
+    pf->want_items = want_items;
+    pf->rows = rows;
+    if (pthread_create(&pf->th, NULL, prefetch_main, pf) == 0) pf->started = 1;
+    else prefetch_main(pf);
+    *out = pf;
+    return BZ_OK;
+}
+
+int aws_ddb_read_wait(AwsDdbPrefetch *pf, BzErr *err) {
+    int rc;
+    if (!pf) return BZ_OK;
+    if (pf->started) pthread_join(pf->th, NULL);
+    rc = pf->rc;
+    if (rc) *err = pf->err;
+    bz_free(pf);
     return rc;
 }
 

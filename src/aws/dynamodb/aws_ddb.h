@@ -12,8 +12,9 @@
 **     100 items) or BatchWriteItem (non-atomic, unlimited);
 **   - the value codecs: DynamoDB AttributeValue <-> SQLite-like scalars and
 **     plain JSON (M/L/sets <-> JSON text), base64, numbers.
-** cJSON is used inside this module only; everything that crosses the header
-** is a C struct or text.
+** cJSON is used inside this module only (read answers are decoded in one
+** pass without it, aws_ddb_reply.c); everything that crosses the header is a
+** C struct or text.
 **
 ** Usage:
 **     AwsDdb *d;
@@ -22,12 +23,12 @@
 **     if (aws_ddb_describe(d, "sheep", &ti, &err)) ...;
 **     const char *cols[] = {"tattoo", "weight"};
 **     AwsDdbRead r = {.op = AWS_DDB_SCAN, .table = "sheep"};
-**     AwsDdbRows rows;
+**     AwsDdbRows rows = {0};
 **     do {
-**         if (aws_ddb_read(d, &r, 1, cols, 2, 0, &rows, &err)) break;
-**         ... rows.cells[i * 2 + 1].i ...
-**         aws_ddb_rows_free(&rows);      // r.start_key now holds the next page
+**         if (aws_ddb_read(d, &r, 1, cols, 2, 0, 0, &rows, &err)) break;
+**         ... rows.cells[i * 2 + 1].i ...  // r.start_key now holds the next page
 **     } while (r.start_key);
+**     aws_ddb_rows_free(&rows);
 **     aws_ddb_table_clear(&ti);
 **     aws_ddb_free(d);
 **
@@ -47,8 +48,8 @@
 
 enum { AWS_DDB_NULL = 0, AWS_DDB_INT, AWS_DDB_REAL, AWS_DDB_TEXT, AWS_DDB_BLOB };
 
-/* A scalar as SQLite sees it. In rows returned by this module z is owned by
-** the rows (aws_ddb_rows_free); in requests it is borrowed. */
+/* A scalar as SQLite sees it. In rows returned by this module z lives in the
+** rows' arena (until aws_ddb_rows_reset/free); in requests it is borrowed. */
 typedef struct AwsDdbValue {
     int type;       /* AWS_DDB_* */
     int is_json;    /* TEXT holding JSON (from M, L, SS, NS, BS) */
@@ -209,14 +210,22 @@ typedef struct AwsDdbRead {
     int done;                        /* set when no page follows */
 } AwsDdbRead;
 
-/* The items of one answer, as cells for the requested attribute names. */
+typedef struct AwsDdbBlock AwsDdbBlock;
+
+/* The items of one answer, as cells for the requested attribute names. Text,
+** blobs and items live in arena blocks of the rows; a rows set is reused from
+** page to page (aws_ddb_read resets it, keeping its memory). Start zeroed;
+** free with aws_ddb_rows_free. */
 typedef struct AwsDdbRows {
     int n_rows;
     int n_cols;
     AwsDdbValue *cells;  /* n_rows * n_cols, row-major; absent attributes are NULL */
-    char **items;        /* per row the whole item as plain JSON when asked, else NULL */
+    char **items;        /* when asked, per row the whole item as plain JSON, else NULL */
     int64_t count;       /* Count of the answer (items after the filter) */
     int64_t scanned;     /* ScannedCount */
+    /* private */
+    int cap_rows_;
+    AwsDdbBlock *blocks_;
 } AwsDdbRows;
 
 /* Run n read requests concurrently (parallel Scan segments, one Query per IN
@@ -225,7 +234,19 @@ typedef struct AwsDdbRows {
 ** rows.items. num_mode is AWS_DDB_NUM_*. */
 int aws_ddb_read(AwsDdb *d, AwsDdbRead *reqs, int n, const char *const *cols, int n_cols,
                  int num_mode, int want_items, AwsDdbRows *rows, BzErr *err);
+/* Empty rows, keeping their memory for the next page. */
+void aws_ddb_rows_reset(AwsDdbRows *r);
 void aws_ddb_rows_free(AwsDdbRows *r);
+
+/* The same read on a thread of its own (the next pages while the caller
+** consumes the current ones). reqs, cols and rows belong to the read until
+** aws_ddb_read_wait, which joins it, returns aws_ddb_read's status and frees
+** the handle. When no thread can be started the read runs at once. */
+typedef struct AwsDdbPrefetch AwsDdbPrefetch;
+int aws_ddb_read_start(AwsDdb *d, AwsDdbRead *reqs, int n, const char *const *cols, int n_cols,
+                       int num_mode, int want_items, AwsDdbRows *rows, AwsDdbPrefetch **out,
+                       BzErr *err);
+int aws_ddb_read_wait(AwsDdbPrefetch *pf, BzErr *err);
 
 /* A key as DynamoDB JSON ({"pk":{"S":"a"},"sk":{"N":"1"}}), the canonical
 ** form used in GetItem/DeleteItem/UpdateItem and in the write set; range may

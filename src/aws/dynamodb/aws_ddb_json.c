@@ -1,6 +1,7 @@
 /*
-** aws_ddb_json.c: DynamoDB value codecs (see aws_ddb.h): AttributeValue <->
-** scalar cells and plain JSON, base64, number spelling.
+** aws_ddb_json.c: DynamoDB value codecs (see aws_ddb.h): scalar cells and
+** plain JSON -> AttributeValue, base64, number spelling (the way back, from
+** answers to cells and JSON, is aws_ddb_reply.c).
 **
 **     BzBuf b; bz_buf_init(&b, 0);
 **     aws_ddb_json_to_av(&b, "{\"a\":[1,\"x\"]}", 13, &err);
@@ -59,28 +60,33 @@ static int b64_val(char c) {
     return -1;
 }
 
-unsigned char *aws_ddb_base64_decode(const char *z, size_t n, size_t *out_n) {
-    unsigned char *out = bz_malloc(n / 4 * 3 + 3);
+int aws_ddb_base64_decode_into(const char *z, size_t n, unsigned char *dst, size_t *out_n) {
     size_t o = 0, i;
     uint32_t acc = 0;
     int bits = 0;
-    if (!out) return NULL;
     for (i = 0; i < n; i++) {
         int v;
         if (z[i] == '=') break;
         v = b64_val(z[i]);
-        if (v < 0) {
-            bz_free(out);
-            return NULL;
-        }
+        if (v < 0) return BZ_CORRUPT;
         acc = (acc << 6) | (uint32_t)v;
         bits += 6;
         if (bits >= 8) {
             bits -= 8;
-            out[o++] = (unsigned char)(acc >> bits);
+            dst[o++] = (unsigned char)(acc >> bits);
         }
     }
     *out_n = o;
+    return BZ_OK;
+}
+
+unsigned char *aws_ddb_base64_decode(const char *z, size_t n, size_t *out_n) {
+    unsigned char *out = bz_malloc(n / 4 * 3 + 3);
+    if (!out) return NULL;
+    if (aws_ddb_base64_decode_into(z, n, out, out_n)) {
+        bz_free(out);
+        return NULL;
+    }
     return out;
 }
 
@@ -112,8 +118,9 @@ void aws_ddb_format_double(char *buf, size_t n, double d) {
     }
 }
 
-int aws_ddb_number(const char *z, int mode, AwsDdbValue *out) {
-    size_t n = strlen(z);
+int aws_ddb_number_n(const char *z, size_t n, int mode, AwsDdbValue *out) {
+    char small[128], *c = small;
+    int rc = BZ_OK;
     memset(out, 0, sizeof *out);
     if (!aws_ddb_is_number(z, n)) return BZ_CORRUPT;
     if (mode == AWS_DDB_NUM_TEXT) {
@@ -122,25 +129,35 @@ int aws_ddb_number(const char *z, int mode, AwsDdbValue *out) {
         out->n = n;
         return out->z ? BZ_OK : BZ_NOMEM;
     }
-    if (strcspn(z, ".eE") == n) {
+    /* strtoll/strtod want a terminated string */
+    if (n >= sizeof small && !(c = bz_malloc(n + 1))) return BZ_NOMEM;
+    memcpy(c, z, n);
+    c[n] = 0;
+    if (strcspn(c, ".eE") == n) {
         char *end;
         long long v;
         errno = 0;
-        v = strtoll(z, &end, 10);
+        v = strtoll(c, &end, 10);
         if (errno == 0 && *end == 0) {
             out->type = AWS_DDB_INT;
             out->i = v;
-            return BZ_OK;
+            goto done;
         }
     }
     out->type = AWS_DDB_REAL;
-    out->r = strtod(z, NULL);
+    out->r = strtod(c, NULL);
     /* "5E+0", "1.0e3": integral values within int64 read as INTEGER */
     if (out->r == floor(out->r) && fabs(out->r) < 9.2e18) {
         out->type = AWS_DDB_INT;
         out->i = (int64_t)out->r;
     }
-    return BZ_OK;
+done:
+    if (c != small) bz_free(c);
+    return rc;
+}
+
+int aws_ddb_number(const char *z, int mode, AwsDdbValue *out) {
+    return aws_ddb_number_n(z, strlen(z), mode, out);
 }
 
 /* ---- scalar -> AttributeValue ------------------------------------------------------ */
@@ -394,132 +411,4 @@ int aws_ddb_json_object_members(BzBuf *b, const char *z, size_t n, int *n_member
     j.i = skip_ws(z, j.i, n);
     if (j.i != n) return jin_fail(&j, "trailing characters");
     return b->rc;
-}
-
-/* ---- AttributeValue -> plain JSON / cells ------------------------------------------- */
-
-static const cJSON *av_single(const cJSON *av, const char **tag) {
-    const cJSON *c = av && cJSON_IsObject(av) ? av->child : NULL;
-    if (!c || c->next || !c->string) return NULL;
-    *tag = c->string;
-    return c;
-}
-
-int aws_ddb_av_append_json(BzBuf *b, const cJSON *av) {
-    const char *tag;
-    const cJSON *c = av_single(av, &tag), *e;
-    int first = 1;
-    if (!c) return BZ_CORRUPT;
-    if (!strcmp(tag, "S") || !strcmp(tag, "B")) {
-        if (!cJSON_IsString(c)) return BZ_CORRUPT;
-        bz_buf_json_str(b, c->valuestring, strlen(c->valuestring));
-    } else if (!strcmp(tag, "N")) {
-        if (!cJSON_IsString(c) || !aws_ddb_is_number(c->valuestring, strlen(c->valuestring)))
-            return BZ_CORRUPT;
-        bz_buf_appendz(b, c->valuestring);
-    } else if (!strcmp(tag, "BOOL")) {
-        bz_buf_appendz(b, cJSON_IsTrue(c) ? "true" : "false");
-    } else if (!strcmp(tag, "NULL")) {
-        bz_buf_appendz(b, "null");
-    } else if (!strcmp(tag, "M")) {
-        if (!cJSON_IsObject(c)) return BZ_CORRUPT;
-        bz_buf_appendc(b, '{');
-        cJSON_ArrayForEach(e, c) {
-            if (!first) bz_buf_appendc(b, ',');
-            first = 0;
-            bz_buf_json_str(b, e->string, strlen(e->string));
-            bz_buf_appendc(b, ':');
-            if (aws_ddb_av_append_json(b, e)) return BZ_CORRUPT;
-        }
-        bz_buf_appendc(b, '}');
-    } else if (!strcmp(tag, "L")) {
-        if (!cJSON_IsArray(c)) return BZ_CORRUPT;
-        bz_buf_appendc(b, '[');
-        cJSON_ArrayForEach(e, c) {
-            if (!first) bz_buf_appendc(b, ',');
-            first = 0;
-            if (aws_ddb_av_append_json(b, e)) return BZ_CORRUPT;
-        }
-        bz_buf_appendc(b, ']');
-    } else if (!strcmp(tag, "SS") || !strcmp(tag, "NS") || !strcmp(tag, "BS")) {
-        int num = tag[0] == 'N';
-        if (!cJSON_IsArray(c)) return BZ_CORRUPT;
-        bz_buf_appendc(b, '[');
-        cJSON_ArrayForEach(e, c) {
-            if (!cJSON_IsString(e)) return BZ_CORRUPT;
-            if (!first) bz_buf_appendc(b, ',');
-            first = 0;
-            if (num) bz_buf_appendz(b, e->valuestring);
-            else bz_buf_json_str(b, e->valuestring, strlen(e->valuestring));
-        }
-        bz_buf_appendc(b, ']');
-    } else {
-        return BZ_CORRUPT;
-    }
-    return b->rc;
-}
-
-int aws_ddb_av_cell(const cJSON *av, int num_mode, AwsDdbValue *out) {
-    const char *tag;
-    const cJSON *c;
-    memset(out, 0, sizeof *out);
-    if (!av) return BZ_OK;
-    c = av_single(av, &tag);
-    if (!c) return BZ_CORRUPT;
-    if (!strcmp(tag, "S")) {
-        if (!cJSON_IsString(c)) return BZ_CORRUPT;
-        out->type = AWS_DDB_TEXT;
-        out->n = strlen(c->valuestring);
-        out->z = bz_strndup(c->valuestring, out->n);
-        return out->z ? BZ_OK : BZ_NOMEM;
-    }
-    if (!strcmp(tag, "N")) {
-        if (!cJSON_IsString(c)) return BZ_CORRUPT;
-        return aws_ddb_number(c->valuestring, num_mode, out);
-    }
-    if (!strcmp(tag, "B")) {
-        if (!cJSON_IsString(c)) return BZ_CORRUPT;
-        out->type = AWS_DDB_BLOB;
-        out->z = (char *)aws_ddb_base64_decode(c->valuestring, strlen(c->valuestring), &out->n);
-        return out->z ? BZ_OK : BZ_CORRUPT;
-    }
-    if (!strcmp(tag, "BOOL")) {
-        out->type = AWS_DDB_INT;
-        out->i = cJSON_IsTrue(c);
-        return BZ_OK;
-    }
-    if (!strcmp(tag, "NULL")) return BZ_OK;
-    {
-        BzBuf b;
-        int rc;
-        bz_buf_init(&b, 0);
-        rc = aws_ddb_av_append_json(&b, av);
-        if (rc) {
-            bz_buf_free(&b);
-            return rc;
-        }
-        out->type = AWS_DDB_TEXT;
-        out->is_json = 1;
-        out->n = b.n;
-        out->z = bz_buf_take(&b);
-        return out->z ? BZ_OK : BZ_NOMEM;
-    }
-}
-
-int aws_ddb_av_to_json(const char *z, size_t n, char **out, BzErr *err) {
-    cJSON *j = cJSON_ParseWithLength(z, n);
-    BzBuf b;
-    int rc;
-    *out = NULL;
-    if (!j) return bz_err(err, BZ_CORRUPT, "malformed AttributeValue JSON");
-    bz_buf_init(&b, 0);
-    rc = aws_ddb_av_append_json(&b, j);
-    cJSON_Delete(j);
-    if (rc || b.rc) {
-        rc = rc ? rc : b.rc;
-        bz_buf_free(&b);
-        return bz_err(err, rc, "malformed AttributeValue");
-    }
-    *out = bz_buf_take(&b);
-    return *out ? BZ_OK : bz_err(err, BZ_NOMEM, "out of memory");
 }
