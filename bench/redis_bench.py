@@ -4,7 +4,8 @@
 
 Starts its own redis-server (AOF on, appendfsync everysec, like the test
 stack) on a free loopback port, and in one run measures against it:
-  - redis-benchmark -P 100: LPUSH, RPOP and XADD (the pipelined ceiling);
+  - redis-benchmark -P 100: LPUSH, RPOP and XADD (the pipelined ceiling),
+    with 13-byte values like the messages below;
   - buzzlite: enqueue N messages with one INSERT ... SELECT (one MULTI/EXEC),
     then drain them reliably into a SQLite table in batches of 1000
     (`INSERT INTO local SELECT value FROM consumer LIMIT 1000`, list consume=1
@@ -84,10 +85,11 @@ def main():
             time.sleep(0.05)
     res = {}
     try:
-        res["rb_lpush"] = redis_benchmark(port, ["-t", "lpush"])
-        res["rb_rpop"] = redis_benchmark(port, ["-t", "rpop"])
+        # Same message sizes as below: 'message-<i>' is 9-14 bytes (13 for most i).
+        res["rb_lpush"] = redis_benchmark(port, ["-t", "lpush", "-d", "13"])
+        res["rb_rpop"] = redis_benchmark(port, ["-t", "rpop", "-d", "13"])
         R.delete("mylist")
-        res["rb_xadd"] = redis_benchmark(port, ["XADD", "rbstream", "*", "f", "v"])
+        res["rb_xadd"] = redis_benchmark(port, ["XADD", "rbstream", "*", "m", "message-12345"])
         R.flushall()
 
         # ---- buzzlite ----

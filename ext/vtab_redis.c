@@ -131,8 +131,9 @@ typedef struct RedisVtab {
     int bInTxn, bEnlisting, nOpenConsumers;
     BzBuf ops; /* buffered writes, RESP */
     int nOps;
-    BzBuf push; /* arguments of the RPUSH / XADD script being built (RESP bulk strings) */
-    int nPush, nPushEntries;
+    BzBuf push; /* lists: values of the RPUSH being built (RESP bulk strings);
+                ** streams: scratch for the fields of one XADD and for XACK */
+    int nPush;
     int nSvpt;
     struct {
         size_t nOpsBytes;
@@ -164,6 +165,9 @@ typedef struct RedisCursor {
     int bMore;
     /* consuming stream */
     int phase;
+    int bAhead;     /* an XREADGROUP > was sent and its reply not read yet */
+    int bBlocking;  /* the read timeout is raised for a blocking read */
+    int64_t nAsked; /* COUNT of the last XREADGROUP > */
     char zPendId[48], zClaimCursor[48];
     BzBuf tmp;
 } RedisCursor;
@@ -306,11 +310,13 @@ static int list_begin(RedisVtab *p, BzErr *err) {
 static void push_flush(RedisVtab *p);
 
 /* Send the buffered writes as MULTI ... EXEC. All replies are read even after
-** an error so the connection stays in step. */
+** an error so the connection stays in step.
+** Rationale: the block goes to the socket straight from the buffer and the
+** 2 + nOps replies (+OK, +QUEUED per command, the EXEC array) are read
+** without building reply objects; only the first error is kept. */
 static int ops_flush(RedisVtab *p, BzErr *err) {
-    int rc, i, rcFirst = BZ_OK;
-    RqReply *r = NULL;
-    BzErr e2 = {0};
+    static const char zMulti[] = "*1\r\n$5\r\nMULTI\r\n", zExec[] = "*1\r\n$4\r\nEXEC\r\n";
+    int rc;
     push_flush(p);
     if (p->nOps == 0) return BZ_OK;
     if (p->ops.rc) {
@@ -318,37 +324,10 @@ static int ops_flush(RedisVtab *p, BzErr *err) {
         goto done;
     }
     if ((rc = vt_conn(p, err)) != BZ_OK) goto done;
-    if ((rc = rq_conn_append(p->pConn, 1, (const char *[]){"MULTI"}, NULL, err)) != BZ_OK)
-        goto done;
-    if ((rc = rq_conn_append_raw(p->pConn, p->ops.data, p->ops.n, p->nOps, err)) != BZ_OK)
-        goto done;
-    if ((rc = rq_conn_append(p->pConn, 1, (const char *[]){"EXEC"}, NULL, err)) != BZ_OK) goto done;
-    for (i = 0; i < p->nOps + 2; i++) {
-        rc = rq_conn_get_reply(p->pConn, &r, &e2);
-        if (rc != BZ_OK && rc != BZ_ERROR) { /* I/O: the rest is lost */
-            if (!rcFirst) *err = e2;
-            rcFirst = rc;
-            break;
-        }
-        if (rc == BZ_ERROR && !rcFirst) {
-            rcFirst = rc;
-            *err = e2;
-        }
-        if (i == p->nOps + 1 && rq_reply_type(r) == RQ_ARRAY && !rcFirst) {
-            size_t k, n = rq_reply_len(r);
-            for (k = 0; k < n; k++) {
-                const RqReply *x = rq_reply_at(r, k);
-                if (rq_reply_type(x) == RQ_ERROR) {
-                    rcFirst = bz_err(err, BZ_ERROR, "%s: %s", rq_conn_url(p->pConn),
-                                     rq_reply_str(x, NULL));
-                    break;
-                }
-            }
-        }
-        rq_reply_free(r);
-        r = NULL;
-    }
-    rc = rcFirst;
+    if ((rc = rq_conn_write_raw(p->pConn, zMulti, sizeof zMulti - 1, 1, err)) != BZ_OK) goto done;
+    if ((rc = rq_conn_write_raw(p->pConn, p->ops.data, p->ops.n, p->nOps, err)) != BZ_OK) goto done;
+    if ((rc = rq_conn_write_raw(p->pConn, zExec, sizeof zExec - 1, 1, err)) != BZ_OK) goto done;
+    rc = rq_conn_skip_replies(p->pConn, p->nOps + 2, err);
 done:
     bz_buf_reset(&p->ops);
     if (p->ops.cap > (1u << 20)) bz_buf_free(&p->ops); /* keep memory flat */
@@ -357,66 +336,46 @@ done:
     return rc;
 }
 
-/* Append one RESP bulk string (no printf: this runs once per inserted value). */
-static void resp_bulk(BzBuf *b, const char *z, size_t n) {
+/* Append a RESP header: c (`$` or `*`), the decimal n, CRLF. No printf: this
+** runs once or twice per inserted value. */
+static void resp_head(BzBuf *b, char c, size_t n) {
     char head[32], digits[24];
     int k = 0, d = 0;
-    size_t v = n;
     do
-        digits[d++] = (char)('0' + v % 10), v /= 10;
-    while (v);
-    head[k++] = '$';
+        digits[d++] = (char)('0' + n % 10), n /= 10;
+    while (n);
+    head[k++] = c;
     while (d)
         head[k++] = digits[--d];
     head[k++] = '\r';
     head[k++] = '\n';
-    if (bz_buf_reserve(b, (size_t)k + n + 2)) return;
-    memcpy(b->data + b->n, head, (size_t)k);
-    memcpy(b->data + b->n + k, z, n);
-    memcpy(b->data + b->n + k + n, "\r\n", 2);
-    b->n += (size_t)k + n + 2;
+    bz_buf_append(b, head, (size_t)k);
+}
+
+/* Append one RESP bulk string. */
+static void resp_bulk(BzBuf *b, const char *z, size_t n) {
+    resp_head(b, '$', n);
+    if (bz_buf_reserve(b, n + 2)) return;
+    memcpy(b->data + b->n, z, n);
+    memcpy(b->data + b->n + n, "\r\n", 2);
+    b->n += n + 2;
     b->data[b->n] = 0;
 }
 
-/* XADD a batch of entries. KEYS[1] = stream; ARGV[1] = maxlen (0 = none), then
-** per entry: id, 2k, k field/value pairs. */
-static const char LUA_XADD[] =
-    "local ml, i, n = ARGV[1], 2, #ARGV "
-    "while i <= n do "
-    "  local k = tonumber(ARGV[i + 1]) "
-    "  if ml ~= '0' then "
-    "    redis.call('XADD', KEYS[1], 'MAXLEN', '~', ml, ARGV[i], unpack(ARGV, i + 2, i + 1 + k)) "
-    "  else "
-    "    redis.call('XADD', KEYS[1], ARGV[i], unpack(ARGV, i + 2, i + 1 + k)) "
-    "  end "
-    "  i = i + 2 + k "
-    "end return 1";
-
-/* Turn the values collected for RPUSH (lists) or XADD (streams) into one
-** command in ops.
-** Rationale: one RPUSH of up to 1000 values, or one script adding up to 1000
-** entries, instead of 1000 commands makes the MULTI ... EXEC several times
-** cheaper for Redis to queue and run. */
+/* Turn the values collected for RPUSH into one command in ops.
+** Rationale: one RPUSH of up to 1000 values instead of 1000 commands makes the
+** MULTI ... EXEC several times cheaper for Redis to queue and run. (Stream
+** entries are one plain XADD each: XADD adds one entry, and XADDs batched in
+** a Lua script cost Redis about twice as much as the same XADDs in MULTI.) */
 static void push_flush(RedisVtab *p) {
     if (p->nPush == 0) return;
-    if (p->eKind == RV_LIST) {
-        bz_buf_printf(&p->ops, "*%d\r\n", 2 + p->nPush);
-        resp_bulk(&p->ops, "RPUSH", 5);
-        resp_bulk(&p->ops, p->zKey, strlen(p->zKey));
-    } else {
-        char zMax[24];
-        snprintf(zMax, sizeof zMax, "%lld", (long long)p->maxlen);
-        bz_buf_printf(&p->ops, "*%d\r\n", 5 + p->nPush);
-        resp_bulk(&p->ops, "EVAL", 4);
-        resp_bulk(&p->ops, LUA_XADD, strlen(LUA_XADD));
-        resp_bulk(&p->ops, "1", 1);
-        resp_bulk(&p->ops, p->zKey, strlen(p->zKey));
-        resp_bulk(&p->ops, zMax, strlen(zMax));
-    }
+    resp_head(&p->ops, '*', (size_t)(2 + p->nPush));
+    resp_bulk(&p->ops, "RPUSH", 5);
+    resp_bulk(&p->ops, p->zKey, strlen(p->zKey));
     bz_buf_append(&p->ops, p->push.data, p->push.n);
     if (p->push.rc) p->ops.rc = p->push.rc;
     p->nOps++;
-    p->nPush = p->nPushEntries = 0;
+    p->nPush = 0;
     bz_buf_reset(&p->push);
 }
 
@@ -912,6 +871,7 @@ static int cur_mark(RedisCursor *c) {
 
 /* Acknowledge what a statement-scoped cursor returned (no transaction). */
 static void stmt_ack(RedisVtab *p, BzErr *err);
+static void stream_drop_ahead(RedisCursor *c, RedisVtab *p);
 
 static int redisClose(sqlite3_vtab_cursor *pCur) {
     RedisCursor *c = (RedisCursor *)pCur;
@@ -924,6 +884,7 @@ static int redisClose(sqlite3_vtab_cursor *pCur) {
             p->bListDirty = 1; /* their place is uncertain: no more taking in this transaction */
     } else if (p->eKind == RV_STREAM && p->zGroup && c->phase) {
         p->nOpenConsumers--;
+        stream_drop_ahead(c, p);
         if (!c->bEof && c->nRow - c->iRow > (size_t)(c->bMarked ? 1 : 0))
             p->bPelClean = 0; /* fetched ahead: they stay pending for the next read */
     }
@@ -946,36 +907,31 @@ static void txn_reset(RedisVtab *p) {
     bz_buf_reset(&p->ops);
     p->nOps = 0;
     bz_buf_reset(&p->push);
-    p->nPush = p->nPushEntries = 0;
+    p->nPush = 0;
 }
 
-/* XACK the delivered stream entries in pipelined chunks; errors leave them
-** pending (they are delivered again). */
+/* XACK the delivered stream entries, up to 1000 ids per command, sent without
+** waiting for the replies; errors leave them pending (they are delivered
+** again). The commands are encoded straight into a reused buffer. */
 static int stream_ack(RedisVtab *p, BzErr *err) {
-    size_t i = 0, n = p->acks.nId;
-    int rc = BZ_OK;
+    size_t i = 0, n = p->acks.nId, nKey = strlen(p->zKey), nGroup = strlen(p->zGroup);
+    BzBuf *b = &p->push; /* streams use it only as scratch inside xUpdate */
+    int rc = vt_conn(p, err);
     while (i < n && rc == BZ_OK) {
         size_t k = BZ_MIN(n - i, (size_t)1000), j;
-        const char **argv = bz_malloc(sizeof(char *) * (k + 3));
-        char *ids = bz_malloc(k * 42);
-        if (!argv || !ids) {
-            bz_free(argv);
-            bz_free(ids);
-            return bz_err(err, BZ_NOMEM, "out of memory");
-        }
-        argv[0] = "XACK";
-        argv[1] = p->zKey;
-        argv[2] = p->zGroup;
-        for (j = 0; j < k; j++) {
-            rq_id_format(p->acks.aId[i + j], ids + j * 42);
-            argv[3 + j] = ids + j * 42;
-        }
-        rc = vt_conn(p, err);
-        if (rc == BZ_OK) rc = rq_conn_send_noreply(p->pConn, (int)(k + 3), argv, NULL, err);
-        bz_free(argv);
-        bz_free(ids);
+        char zId[48];
+        bz_buf_reset(b);
+        resp_head(b, '*', k + 3);
+        resp_bulk(b, "XACK", 4);
+        resp_bulk(b, p->zKey, nKey);
+        resp_bulk(b, p->zGroup, nGroup);
+        for (j = 0; j < k; j++)
+            resp_bulk(b, zId, (size_t)rq_id_format(p->acks.aId[i + j], zId));
+        if (b->rc) return bz_err(err, b->rc, "out of memory");
+        rc = rq_conn_send_raw_noreply(p->pConn, b->data, b->n, err);
         i += k;
     }
+    bz_buf_reset(b);
     return rc;
 }
 
@@ -1078,7 +1034,7 @@ static int redisRollbackTo(sqlite3_vtab *pVtab, int iSvpt) {
     RedisVtab *p = (RedisVtab *)pVtab;
     if (iSvpt < 0 || iSvpt >= p->nSvpt) return SQLITE_OK;
     bz_buf_reset(&p->push); /* collected after the savepoint */
-    p->nPush = p->nPushEntries = 0;
+    p->nPush = 0;
     if (!p->ops.rc) {
         p->ops.n = p->aSvpt[iSvpt].nOpsBytes;
         p->nOps = p->aSvpt[iSvpt].nOps;
@@ -1294,6 +1250,61 @@ static int claim_due(RedisVtab *p) {
            (p->lastClaimMs == 0 || bz_now_ms() - p->lastClaimMs >= (uint64_t)p->claim_idle_ms / 2);
 }
 
+/* Send one XREADGROUP ... > for new entries (phase 3) without waiting for
+** the reply, which the next page reads. A scan with a known LIMIT asks for at
+** most RV_SUBPAGE of the rows it may still return (not counting the current
+** page); an unbounded scan asks for n. A blocking read (block_ms, nothing
+** returned yet) raises the read timeout until its reply is read.
+** Rationale: Redis answers a pipeline read in one go only after it ran every
+** command of it, so the requests go one at a time, each sent as soon as the
+** previous reply arrives: Redis prepares page k+1 while SQLite consumes page
+** k, and a batch costs the server's time plus one sub-page of the client's
+** instead of the sum of both. Nothing beyond LIMIT is asked for; rows fetched
+** but never returned stay pending (see "Delivery rule"). */
+#define RV_SUBPAGE 250
+static int stream_ask_new(RedisCursor *c, RedisVtab *p, int64_t n, BzErr *err) {
+    int bBlock = p->block_ms > 0 && c->nReturned == 0 && c->iRow >= c->nRow; /* nothing in hand */
+    int64_t k = n;
+    char zN[24], zB[24];
+    int rc;
+    if ((rc = vt_conn(p, err)) != BZ_OK) return rc;
+    if (c->nWant >= 0 && !bBlock) {
+        int64_t left = c->nWant - c->nReturned - (int64_t)(c->nRow - c->iRow);
+        k = BZ_MIN(BZ_MAX(left, 1), RV_SUBPAGE);
+    }
+    snprintf(zN, sizeof zN, "%lld", (long long)k);
+    snprintf(zB, sizeof zB, "%lld", (long long)p->block_ms);
+    bz_buf_reset(&c->tmp);
+    rq_resp_cmd(&c->tmp, bBlock ? 11 : 9,
+                bBlock ? (const char *[]){"XREADGROUP", "GROUP", p->zGroup, p->zConsumer, "COUNT",
+                                          zN, "BLOCK", zB, "STREAMS", p->zKey, ">"}
+                       : (const char *[]){"XREADGROUP", "GROUP", p->zGroup, p->zConsumer, "COUNT",
+                                          zN, "STREAMS", p->zKey, ">"},
+                NULL);
+    if (c->tmp.rc) return bz_err(err, BZ_NOMEM, "out of memory");
+    if (bBlock) {
+        rq_conn_set_read_timeout(p->pConn, p->copts.timeout_ms + (int)p->block_ms);
+        c->bBlocking = 1;
+    }
+    rc = rq_conn_write_raw(p->pConn, c->tmp.data, c->tmp.n, 1, err);
+    if (rc == BZ_OK) {
+        c->bAhead = 1;
+        c->nAsked = k;
+    }
+    return rc;
+}
+
+/* The cursor stops reading (closed or re-filtered): a reply still on its way
+** is read and dropped before the next one; its entries stay pending. */
+static void stream_drop_ahead(RedisCursor *c, RedisVtab *p) {
+    if (c->bAhead && p->pConn) {
+        rq_conn_defer(p->pConn, 1);
+        p->bPelClean = 0;
+    }
+    if (c->bBlocking && p->pConn) rq_conn_set_read_timeout(p->pConn, 0);
+    c->bAhead = c->bBlocking = 0;
+}
+
 /* Next page of a consuming stream cursor, walking the phases:
 ** 1 = own pending, 2 = XAUTOCLAIM, 3 = new entries, 4 = done. */
 static int stream_group_page(RedisCursor *c, RedisVtab *p, BzErr *err) {
@@ -1351,18 +1362,13 @@ static int stream_group_page(RedisCursor *c, RedisVtab *p, BzErr *err) {
             c->nRow = rq_reply_len(c->pRows);
             if (c->nRow == 0) continue;
         } else {
-            int bBlock = p->block_ms > 0 && c->nReturned == 0;
-            char zB[24];
-            snprintf(zB, sizeof zB, "%lld", (long long)p->block_ms);
-            if (bBlock && p->pConn)
-                rq_conn_set_read_timeout(p->pConn, p->copts.timeout_ms + (int)p->block_ms);
-            rc = vt_cmd(p, bBlock ? 11 : 9,
-                        bBlock ? (const char *[]){"XREADGROUP", "GROUP", p->zGroup, p->zConsumer,
-                                                  "COUNT", zN, "BLOCK", zB, "STREAMS", p->zKey, ">"}
-                               : (const char *[]){"XREADGROUP", "GROUP", p->zGroup, p->zConsumer,
-                                                  "COUNT", zN, "STREAMS", p->zKey, ">"},
-                        NULL, &c->pPage, err);
-            if (bBlock && p->pConn) rq_conn_set_read_timeout(p->pConn, 0);
+            if (!c->bAhead && (rc = stream_ask_new(c, p, n, err)) != BZ_OK) return rc;
+            c->bAhead = 0;
+            rc = rq_conn_get_reply(p->pConn, &c->pPage, err);
+            if (c->bBlocking) {
+                rq_conn_set_read_timeout(p->pConn, 0);
+                c->bBlocking = 0;
+            }
             if (rc) return rc;
             c->pRows = rq_reply_at(rq_reply_at(c->pPage, 0), 1);
             c->nRow = rq_reply_len(c->pRows);
@@ -1370,9 +1376,15 @@ static int stream_group_page(RedisCursor *c, RedisVtab *p, BzErr *err) {
                 c->phase = 4;
                 continue;
             }
+            /* Ask for the next page now, so Redis prepares it while SQLite takes this one. */
+            if ((c->nWant >= 0 ? c->nWant - c->nReturned - (int64_t)c->nRow > 0
+                               : (int64_t)c->nRow >= c->nAsked) &&
+                (rc = stream_ask_new(c, p, n, err)) != BZ_OK)
+                return rc;
         }
-        /* Skip rows already read in this transaction. */
-        while (c->iRow < c->nRow && entry_skippable(p, rq_reply_at(c->pRows, c->iRow)))
+        /* Skip rows already read in this transaction (new entries never were). */
+        while (c->phase != 3 && c->iRow < c->nRow &&
+               entry_skippable(p, rq_reply_at(c->pRows, c->iRow)))
             c->iRow++;
         if (c->iRow < c->nRow) return BZ_OK;
     }
@@ -1395,7 +1407,7 @@ static int redisNext(sqlite3_vtab_cursor *pCur) {
     c->bMarked = 0;
     c->iRow++;
     c->iIdx++;
-    if (p->eKind == RV_STREAM && p->zGroup)
+    if (p->eKind == RV_STREAM && p->zGroup && c->phase != 3)
         while (c->iRow < c->nRow && entry_skippable(p, rq_reply_at(c->pRows, c->iRow)))
             c->iRow++;
     if (c->iRow >= c->nRow) {
@@ -1540,6 +1552,7 @@ static int redisFilter(sqlite3_vtab_cursor *pCur, int idxNum, const char *idxStr
             if (p->eKind == RV_STREAM && !c->bEof &&
                 c->nRow - c->iRow > (size_t)(c->bMarked ? 1 : 0))
                 p->bPelClean = 0;
+            if (p->eKind == RV_STREAM) stream_drop_ahead(c, p);
             p->nOpenConsumers--;
             c->phase = 0;
         }
@@ -1738,12 +1751,13 @@ static int redisUpdate(sqlite3_vtab *pVtab, int argc, sqlite3_value **argv, sqli
         resp_bulk(&p->push, z, n);
         if (++p->nPush >= 1000) push_flush(p);
     } else {
-        BzBuf fields;
+        /* One XADD per entry: "XADD key [MAXLEN ~ n] id field value ...". The
+        ** fields go to the scratch buffer first: the argument count leads. */
+        BzBuf *f = &p->push;
         FieldAcc acc;
-        char zCount[24];
         int i;
-        bz_buf_init(&fields, 0);
-        acc.b = &fields;
+        bz_buf_reset(f);
+        acc.b = f;
         acc.n = 0;
         acc.max = p->max_bytes;
         acc.err = &err;
@@ -1751,40 +1765,40 @@ static int redisUpdate(sqlite3_vtab *pVtab, int argc, sqlite3_value **argv, sqli
             if (sqlite3_value_type(argv[3]) != SQLITE_NULL) {
                 z = (const char *)sqlite3_value_text(argv[3]);
                 n = (size_t)sqlite3_value_bytes(argv[3]);
-                if (rq_json_object(z ? z : "", n, field_acc, &acc, &err) != BZ_OK) {
-                    bz_buf_free(&fields);
+                if (rq_json_object(z ? z : "", n, field_acc, &acc, &err) != BZ_OK)
                     return vt_error(p, &err);
-                }
             }
         } else {
             for (i = 0; i < p->nField; i++) {
                 sqlite3_value *v = argv[3 + i];
                 if (sqlite3_value_type(v) == SQLITE_NULL) continue;
                 value_bytes(v, &z, &n);
-                if (field_acc(&acc, p->azField[i], strlen(p->azField[i]), z, n, 0)) {
-                    bz_buf_free(&fields);
+                if (field_acc(&acc, p->azField[i], strlen(p->azField[i]), z, n, 0))
                     return vt_error(p, &err);
-                }
             }
         }
-        if (acc.n == 0) {
-            bz_buf_free(&fields);
+        if (acc.n == 0)
             return set_err(p, BZ_CONSTRAINT,
                            "redis_stream(key='%s'): an entry needs at least one non-NULL field",
                            p->zKey);
-        }
         z = sqlite3_value_type(argv[2]) == SQLITE_NULL ? "*"
                                                        : (const char *)sqlite3_value_text(argv[2]);
         if (!z) z = "*";
-        snprintf(zCount, sizeof zCount, "%d", acc.n);
-        resp_bulk(&p->push, z, strlen(z));
-        resp_bulk(&p->push, zCount, strlen(zCount));
-        bz_buf_append(&p->push, fields.data ? fields.data : "", fields.n);
-        if (fields.rc) p->push.rc = fields.rc;
-        bz_buf_free(&fields);
-        p->nPush += 2 + acc.n;
-        if (++p->nPushEntries >= 1000) push_flush(p);
-        if (p->push.rc) p->ops.rc = p->push.rc;
+        resp_head(&p->ops, '*', (size_t)((p->maxlen > 0 ? 6 : 3) + acc.n));
+        resp_bulk(&p->ops, "XADD", 4);
+        resp_bulk(&p->ops, p->zKey, strlen(p->zKey));
+        if (p->maxlen > 0) {
+            char zMax[24];
+            snprintf(zMax, sizeof zMax, "%lld", (long long)p->maxlen);
+            resp_bulk(&p->ops, "MAXLEN", 6);
+            resp_bulk(&p->ops, "~", 1);
+            resp_bulk(&p->ops, zMax, strlen(zMax));
+        }
+        resp_bulk(&p->ops, z, strlen(z));
+        bz_buf_append(&p->ops, f->data ? f->data : "", f->n);
+        if (f->rc) p->ops.rc = f->rc;
+        if (f->cap > (1u << 20)) bz_buf_free(f);
+        p->nOps++;
     }
     if (p->ops.rc)
         return set_err(p, p->ops.rc, "%s(key='%s'): transaction too large to buffer", zKind,

@@ -6,8 +6,10 @@
 **              without the password (for error messages).
 **   rq_conn.c  a connection (hiredis inside, never outside): connect with a
 **              timeout, AUTH, SELECT, reconnect with backoff, single commands
-**              and pipelines, RESP encoding of commands into a BzBuf, and an
-**              opaque reply type with accessors.
+**              and pipelines, raw sends from the caller's buffer, replies
+**              skipped without building objects, RESP encoding of commands
+**              into a BzBuf, and an opaque reply type (built in one arena per
+**              reply) with accessors.
 **   rq_json.c  replies as JSON, a flat JSON object parser (stream fields),
 **              stream ids and a set of them.
 **
@@ -66,6 +68,11 @@ void rq_reply_free(RqReply *r);                         /* NULL is a no-op */
 ** frees *ppOut with rq_reply_free. BZ_CORRUPT on malformed or partial input. */
 int rq_reply_parse(const char *z, size_t n, RqReply **ppOut, BzErr *err);
 
+/* Check that z[0..n) holds nReply complete replies without building them
+** (the reader of rq_conn_skip_replies). BZ_OK, BZ_ERROR when an error reply
+** appears at any depth (its text copied to zErr), BZ_CORRUPT otherwise. */
+int rq_reply_scan(const char *z, size_t n, int nReply, char *zErr, size_t nErr, BzErr *err);
+
 typedef struct RqOptions {
     int connect_timeout_ms; /* default 2000 */
     int timeout_ms;         /* read/write timeout, default 5000; blocking reads add to it */
@@ -97,10 +104,22 @@ int rq_conn_append_raw(RqConn *c, const char *z, size_t n, int nCmd, BzErr *err)
 int rq_conn_append(RqConn *c, int argc, const char **argv, const size_t *argvlen, BzErr *err);
 /* Next reply of the pipeline; same ownership and errors as rq_conn_command. */
 int rq_conn_get_reply(RqConn *c, RqReply **ppReply, BzErr *err);
+/* Send z[0..n) (nCmd RESP-encoded commands) now, straight from the caller's
+** buffer (no copy into hiredis), after anything already queued. */
+int rq_conn_write_raw(RqConn *c, const char *z, size_t n, int nCmd, BzErr *err);
+/* Read the next n replies without building reply objects. BZ_OK, BZ_ERROR
+** with the text of the first error reply found at any depth (all n replies
+** are still read), or BZ_IO/BZ_TIMEOUT. */
+int rq_conn_skip_replies(RqConn *c, int n, BzErr *err);
 /* Send a command now without waiting for its reply, which is read and
 ** discarded before the next reply (used for acknowledgements: saves a round
 ** trip per batch). Errors in that reply are ignored. */
 int rq_conn_send_noreply(RqConn *c, int argc, const char **argv, const size_t *argvlen, BzErr *err);
+/* The same for one command already RESP-encoded in z[0..n). */
+int rq_conn_send_raw_noreply(RqConn *c, const char *z, size_t n, BzErr *err);
+/* The next n replies of the pipeline are not wanted: they are read and
+** discarded before the next reply, like those of rq_conn_send_noreply. */
+void rq_conn_defer(RqConn *c, int n);
 /* 1 when the connection is known to be broken (the next command reconnects). */
 int rq_conn_broken(const RqConn *c);
 /* Set the read timeout for the next replies (ms; 0 restores timeout_ms). */

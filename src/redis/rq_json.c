@@ -315,8 +315,24 @@ int rq_id_parse(const char *z, size_t n, RqId *pId) {
     return 1;
 }
 
+/* Decimal digits of v at z; returns the count (no printf: this runs per acknowledged id). */
+static int u64_format(uint64_t v, char *z) {
+    char tmp[20];
+    int n = 0, i;
+    do
+        tmp[n++] = (char)('0' + v % 10), v /= 10;
+    while (v);
+    for (i = 0; i < n; i++)
+        z[i] = tmp[n - 1 - i];
+    return n;
+}
+
 int rq_id_format(RqId id, char *z) {
-    return snprintf(z, 42, "%llu-%llu", (unsigned long long)id.ms, (unsigned long long)id.seq);
+    int n = u64_format(id.ms, z);
+    z[n++] = '-';
+    n += u64_format(id.seq, z + n);
+    z[n] = 0;
+    return n;
 }
 
 int rq_id_cmp(RqId a, RqId b) {

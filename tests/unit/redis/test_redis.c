@@ -1,5 +1,6 @@
 /* Unit tests for src/redis: URL parsing and redaction, RESP encoding, replies
-** as JSON, the flat JSON object parser, stream ids and id sets. No server. */
+** as JSON, replies built in an arena and skipped without objects, the flat
+** JSON object parser, stream ids and id sets. No server. */
 #include "bz_test.h"
 #include "redis/rq.h"
 
@@ -78,6 +79,81 @@ static void test_resp_json(void) {
     CHECK_EQ_INT(rq_reply_parse("?x\r\n", 4, &r, &e), BZ_CORRUPT);
 }
 
+/* Replies live in an arena: deep, wide and large ones parse, read back and free. */
+static void test_reply_arena(void) {
+    BzBuf b;
+    BzErr e = {0};
+    RqReply *r = NULL;
+    size_t n, i;
+    const char *z;
+    bz_buf_init(&b, 0);
+    /* An XREADGROUP-shaped reply of 3000 entries, one value of 100 kB. */
+    bz_buf_appendz(&b, "*1\r\n*2\r\n$1\r\ns\r\n*3000\r\n");
+    for (i = 0; i < 3000; i++) {
+        char id[32], v[32];
+        snprintf(id, sizeof id, "%zu-0", i);
+        snprintf(v, sizeof v, "message-%zu", i);
+        bz_buf_printf(&b, "*2\r\n$%zu\r\n%s\r\n*2\r\n$1\r\nm\r\n", strlen(id), id);
+        if (i == 1500) {
+            bz_buf_appendz(&b, "$100000\r\n");
+            for (int k = 0; k < 100000; k++)
+                bz_buf_appendc(&b, (char)('a' + k % 26));
+            bz_buf_appendz(&b, "\r\n");
+        } else {
+            bz_buf_printf(&b, "$%zu\r\n%s\r\n", strlen(v), v);
+        }
+    }
+    CHECK_EQ_INT(b.rc, BZ_OK);
+    CHECK_EQ_INT(rq_reply_parse(b.data, b.n, &r, &e), BZ_OK);
+    const RqReply *rows = rq_reply_at(rq_reply_at(r, 0), 1);
+    CHECK_EQ_INT(rq_reply_len(rows), 3000);
+    z = rq_reply_str(rq_reply_at(rq_reply_at(rq_reply_at(rows, 2999), 1), 1), &n);
+    CHECK(z && n == 12 && memcmp(z, "message-2999", 12) == 0 && z[n] == 0);
+    z = rq_reply_str(rq_reply_at(rq_reply_at(rq_reply_at(rows, 1500), 1), 1), &n);
+    CHECK(z && n == 100000 && z[99999] == 'a' + 99999 % 26 && z[n] == 0);
+    CHECK_EQ_STR(rq_reply_str(rq_reply_at(rq_reply_at(rows, 7), 0), NULL), "7-0");
+    rq_reply_free(r);
+    bz_buf_free(&b);
+
+    /* Scalars, empty and nil arrays, nesting to the reader's depth. */
+    const char *resp = "*4\r\n*0\r\n*-1\r\n:-7\r\n*1\r\n*1\r\n*1\r\n+deep\r\n";
+    CHECK_EQ_INT(rq_reply_parse(resp, strlen(resp), &r, &e), BZ_OK);
+    CHECK_EQ_INT(rq_reply_type(rq_reply_at(r, 0)), RQ_ARRAY);
+    CHECK_EQ_INT(rq_reply_len(rq_reply_at(r, 0)), 0);
+    CHECK_EQ_INT(rq_reply_type(rq_reply_at(r, 1)), RQ_NIL);
+    CHECK_EQ_INT(rq_reply_int(rq_reply_at(r, 2)), -7);
+    CHECK_EQ_STR(
+        rq_reply_str(rq_reply_at(rq_reply_at(rq_reply_at(rq_reply_at(r, 3), 0), 0), 0), NULL),
+        "deep");
+    rq_reply_free(r);
+    CHECK_EQ_INT(rq_reply_parse("+OK\r\n", 5, &r, &e), BZ_OK);
+    CHECK_EQ_STR(rq_reply_str(r, NULL), "OK");
+    rq_reply_free(r);
+    rq_reply_free(NULL);
+}
+
+/* The skipping reader: counts replies, finds the first error at any depth. */
+static void test_reply_scan(void) {
+    BzErr e = {0};
+    char zErr[64];
+    /* MULTI, two queued commands, EXEC whose second result failed. */
+    const char *exec = "+OK\r\n+QUEUED\r\n+QUEUED\r\n*2\r\n$3\r\n1-0\r\n"
+                       "-ERR The ID specified in XADD is equal or smaller\r\n";
+    CHECK_EQ_INT(rq_reply_scan(exec, strlen(exec), 4, zErr, sizeof zErr, &e), BZ_ERROR);
+    CHECK_EQ_STR(zErr, "ERR The ID specified in XADD is equal or smaller");
+    const char *ok = "+OK\r\n+QUEUED\r\n*2\r\n$3\r\n1-0\r\n*1\r\n:1\r\n";
+    CHECK_EQ_INT(rq_reply_scan(ok, strlen(ok), 3, zErr, sizeof zErr, &e), BZ_OK);
+    CHECK_EQ_STR(zErr, "");
+    /* Two errors: the first is kept. */
+    const char *two = "-EXECABORT first\r\n*1\r\n-WRONGTYPE second\r\n";
+    CHECK_EQ_INT(rq_reply_scan(two, strlen(two), 2, zErr, sizeof zErr, &e), BZ_ERROR);
+    CHECK_EQ_STR(zErr, "EXECABORT first");
+    /* Fewer replies than announced, or garbage. */
+    CHECK_EQ_INT(rq_reply_scan(ok, strlen(ok), 4, zErr, sizeof zErr, &e), BZ_CORRUPT);
+    CHECK_EQ_INT(rq_reply_scan(ok, strlen(ok) - 3, 3, zErr, sizeof zErr, &e), BZ_CORRUPT);
+    CHECK_EQ_INT(rq_reply_scan("?\r\n", 3, 1, zErr, sizeof zErr, &e), BZ_CORRUPT);
+}
+
 typedef struct Fields {
     BzBuf b;
 } Fields;
@@ -130,6 +206,10 @@ static void test_ids(void) {
     CHECK_EQ_INT(rq_id_format(a, z), 15);
     CHECK_EQ_STR(z, "1700000000000-5");
     CHECK(rq_id_cmp(a, b) > 0 && rq_id_cmp(b, a) < 0 && rq_id_cmp(a, a) == 0);
+    CHECK_EQ_INT(rq_id_format((RqId){0, 0}, z), 3);
+    CHECK_EQ_STR(z, "0-0");
+    CHECK_EQ_INT(rq_id_format((RqId){UINT64_MAX, UINT64_MAX}, z), 41);
+    CHECK_EQ_STR(z, "18446744073709551615-18446744073709551615");
 
     for (uint64_t i = 0; i < 1000; i++)
         CHECK_EQ_INT(rq_idset_add(&s, (RqId){i / 3, i % 3}), 0);
@@ -146,6 +226,8 @@ static void test_ids(void) {
 int main(void) {
     test_url();
     test_resp_json();
+    test_reply_arena();
+    test_reply_scan();
     test_json_object();
     test_ids();
     TEST_DONE();
