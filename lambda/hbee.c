@@ -455,13 +455,14 @@ static int cmd_lambda(void) {
             snprintf(url, sizeof url, "http://%s/2018-06-01/runtime/invocation/%s/response", api,
                      resp.zReqId);
         }
+        int bS3 = !zErrType && reply.n > 6 && !memcmp(reply.data, "{\"s3\":", 6);
         bz_buf_reset(&resp.body);
         st = rt_request(h, "POST", url, reply.data, reply.n, zErrType, &resp);
         fprintf(stderr,
-                "hbee lambda: request %s task %lld: %s, result %zu bytes, %llu ms "
+                "hbee lambda: request %s task %lld: %s, result %zu bytes%s, %llu ms "
                 "(%lld ms before the deadline), posted: HTTP %ld\n",
                 resp.zReqId, (long long)taskId, zErrType ? zErrType : status ? "task error" : "ok",
-                out.n, (unsigned long long)(bz_now_ms() - t1),
+                out.n, bS3 ? " via s3://" : "", (unsigned long long)(bz_now_ms() - t1),
                 resp.deadline ? resp.deadline - now_epoch_ms() : -1, st);
     }
     exec_conn_close(conn);
