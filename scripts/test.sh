@@ -18,7 +18,10 @@ for san in 0 1; do
     fi
     # the fuzz smoke run and lambda packaging are part of the normal pass only
     echo "== running tests against $B"
-    out=$(tests/run.sh "$B" | tee /dev/stderr | tail -n 1)
+    passlog=$(mktemp)
+    tests/run.sh "$B" 2>&1 | tee "$passlog"
+    out=$(tail -n 1 "$passlog")
+    rm -f "$passlog"
     p=$(echo "$out" | sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\1/p')
     f=$(echo "$out" | sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\2/p')
     total_pass=$((total_pass + ${p:-0}))

@@ -70,7 +70,16 @@ typedef struct Tr {
     BzErr *err;
     PqArena *arena; /* NULL when not allocating */
     int bool_val;   /* value of the last boolean field header */
+    int short_input; /* the failure was running out of bytes (more may help) */
 } Tr;
+
+static int tr_fail(Tr *t, const char *fmt, const char *detail);
+
+/* Running out of input: an error that a caller reading a prefix may retry. */
+static int tr_short(Tr *t, const char *what) {
+    if (!t->rc) t->short_input = 1;
+    return tr_fail(t, "%s", what);
+}
 
 static int tr_fail(Tr *t, const char *fmt, const char *detail) {
     if (!t->rc) {
@@ -85,7 +94,7 @@ static uint64_t tr_varint(Tr *t) {
     uint64_t v = 0;
     int shift = 0;
     while (!t->rc) {
-        if (t->p >= t->end) return tr_fail(t, "%s", "truncated varint");
+        if (t->p >= t->end) return tr_short(t, "truncated varint");
         uint8_t b = *t->p++;
         v |= (uint64_t)(b & 0x7f) << shift;
         if (!(b & 0x80)) return v;
@@ -107,7 +116,7 @@ static int32_t tr_zz32(Tr *t) {
 }
 
 static void tr_need(Tr *t, uint64_t n) {
-    if (!t->rc && (uint64_t)(t->end - t->p) < n) tr_fail(t, "%s", "value runs past the end");
+    if (!t->rc && (uint64_t)(t->end - t->p) < n) tr_short(t, "value runs past the end");
 }
 
 static PqBin tr_binary(Tr *t) {
@@ -140,7 +149,7 @@ static const char *tr_string(Tr *t) {
 static int64_t tr_list(Tr *t, int *etype) {
     uint8_t h;
     int64_t n;
-    if (t->p >= t->end) return tr_fail(t, "%s", "truncated list header");
+    if (t->p >= t->end) return tr_short(t, "truncated list header");
     h = *t->p++;
     *etype = h & 0x0f;
     n = h >> 4;
@@ -163,7 +172,7 @@ static void tr_skip_struct(Tr *t) {
     }
     while (!t->rc) {
         if (t->p >= t->end) {
-            tr_fail(t, "%s", "truncated struct");
+            tr_short(t, "truncated struct");
             break;
         }
         uint8_t h = *t->p++;
@@ -244,7 +253,7 @@ static void tr_skip(Tr *t, int type) {
 static int tr_field(Tr *t, int16_t *last, int16_t *id, int *type) {
     uint8_t h;
     if (t->rc) return 0;
-    if (t->p >= t->end) return tr_fail(t, "%s", "truncated struct");
+    if (t->p >= t->end) return tr_short(t, "truncated struct");
     h = *t->p++;
     *type = h & 0x0f;
     if (*type == T_STOP) return 0;
@@ -702,7 +711,7 @@ int pq_page_header_parse(const uint8_t *buf, size_t n, PqPageHeader *h, size_t *
     }
     if (t.rc) {
         /* A truncated buffer may just mean "read more"; let the caller retry. */
-        if (strstr(local.msg, "truncated") || strstr(local.msg, "past the end")) return BZ_DONE;
+        if (t.short_input) return BZ_DONE;
         if (err) *err = local;
         return t.rc;
     }
@@ -881,7 +890,7 @@ int pq_bloom_header_parse(const uint8_t *buf, size_t n, int32_t *num_bytes, size
         }
     }
     if (t.rc) {
-        if (strstr(local.msg, "truncated") || strstr(local.msg, "past the end")) return BZ_DONE;
+        if (t.short_input) return BZ_DONE;
         if (err) *err = local;
         return t.rc;
     }
