@@ -332,8 +332,12 @@ static int hbee_plan(sqlite3 *db, const char *zQuery, const HbeeOpts *o, int bSp
     }
     if (!rc) rc = load_columns(db, p->sel->zSchema, p->sel->zTable, &cols, &ncol, err);
     if (!rc) rc = plan_rewrite(p->sel, cols, ncol, &p->q, err);
-    if (!rc && bSplits)
-        rc = plan_splits_list(&p->ds, p->q->azNeed, p->q->nNeed, o->splitBytes, &p->sp, err);
+    if (!rc && bSplits) {
+        ExecS3Fs s3;
+        PlanFs fs;
+        exec_plan_fs_s3(&s3, &p->ds, &fs);
+        rc = plan_splits_list(&p->ds, &fs, p->q->azNeed, p->q->nNeed, o->splitBytes, &p->sp, err);
+    }
     free_columns(cols, ncol);
     if (rc) hbee_plan_free(p);
     return rc;

@@ -140,13 +140,19 @@ lambda_env() {
 
 # ---- hbee_workers -----------------------------------------------------------------
 # $BZ_HBEE_WORKERS (default 2) `hbee worker` processes on the stack's Redis,
-# stream hbee:tasks, in one process group.
+# stream hbee:tasks, in one process group, with the stack's S3 endpoint.
 hbee_workers_start() {
     local bin url
     bin=$(hbee_bin 2>"$DIR/hbee_workers.log") || return 1
     [ -f "$DIR/redis.port" ] || { echo "hbee_workers needs the redis service" >"$DIR/hbee_workers.log"; return 1; }
     url=redis://127.0.0.1:$(cat "$DIR/redis.port")/0
-    spawn hbee_workers bash -c 'for ((i = 0; i < $1; i++)); do "$2" worker --redis "$3" & done; wait' \
+    local envs=()
+    if [ -f "$DIR/s3.port" ]; then # workers read s3:// splits from the stack's S3
+        envs=(AWS_ENDPOINT_URL_S3="http://127.0.0.1:$(cat "$DIR/s3.port")"
+            AWS_ACCESS_KEY_ID=S3RVER AWS_SECRET_ACCESS_KEY=S3RVER AWS_REGION=us-east-1
+            AWS_EC2_METADATA_DISABLED=true)
+    fi
+    spawn hbee_workers env "${envs[@]}" bash -c 'for ((i = 0; i < $1; i++)); do "$2" worker --redis "$3" & done; wait' \
         _ "${BZ_HBEE_WORKERS:-2}" "$bin" "$url"
     cp "$DIR/redis.port" "$DIR/hbee_workers.port"
 }

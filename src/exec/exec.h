@@ -156,6 +156,18 @@ void exec_stats_clear(ExecStats *st);
 ** per-task time percentiles (p50, p90, p99, max). */
 void exec_stats_json(const ExecStats *st, BzBuf *b);
 
+/* ---- exec_s3.c: S3 datasets for the planner ------------------------------------- */
+
+#include "aws/s3/aws_s3.h"
+
+typedef struct ExecS3Fs {
+    AwsS3Options opt; /* strings borrowed from the dataset */
+} ExecS3Fs;
+
+/* Fill fs with S3 listing and reading for plan_splits_list, using the
+** dataset's endpoint/region/anonymous options (s must outlive the call). */
+void exec_plan_fs_s3(ExecS3Fs *s, const PlanDataset *d, PlanFs *fs);
+
 /* ---- exec_remote.c: what the remote executors share ------------------------- */
 
 /* Straggler policy: a running task is late after max(floor, K x the median

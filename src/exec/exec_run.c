@@ -84,7 +84,10 @@ static int submit_all(Executor *ex, const PlanQuery *q, const PlanSplits *sp, co
         t.version = WIRE_VERSION;
         t.zQueryId = (char *)zQid;
         t.taskId = i;
-        t.zPath = sp->a[i].zPath;
+        if (!strncmp(sp->a[i].zPath, "s3://", 5))
+            t.zUrl = sp->a[i].zPath;
+        else
+            t.zPath = sp->a[i].zPath;
         t.nRg = sp->a[i].nRg;
         t.aRg = sp->a[i].aRg;
         t.nRows = sp->a[i].nRows;

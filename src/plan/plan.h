@@ -232,12 +232,26 @@ typedef struct PlanSplits {
 ** range starts to aStart (n entries at most) and returns their count. */
 int plan_group_row_groups(const int64_t *aSize, int n, int64_t target, int *aStart);
 
-/* Expand the dataset's paths (local files only for now) and list its splits:
+/* How the planner reaches remote files (s3://...): plan stays free of the
+** network; src/exec supplies an implementation (exec_plan_fs_s3). */
+struct PqFileList;
+struct BzReadAt;
+typedef struct PlanFs {
+    void *ctx;
+    /* Append the files matching a remote pattern (object, prefix or glob). */
+    int (*expand)(void *ctx, const char *zPattern, struct PqFileList *out, BzErr *err);
+    /* Open a remote file; size UINT64_MAX and etag NULL when unknown. */
+    int (*open)(void *ctx, const char *zPath, uint64_t size, const char *zEtag,
+                struct BzReadAt **out, BzErr *err);
+} PlanFs;
+
+/* Expand the dataset's paths (local files; s3:// ones through fs, refused
+** when fs is NULL) and list its splits:
 ** splits of consecutive row groups of about split_bytes each (see PLAN_SPLIT_FILES).
 ** azNeed names the columns whose bytes count. Caller frees with
 ** plan_splits_clear. */
-int plan_splits_list(const PlanDataset *d, char **azNeed, int nNeed, int64_t split_bytes,
-                     PlanSplits *out, BzErr *err);
+int plan_splits_list(const PlanDataset *d, const PlanFs *fs, char **azNeed, int nNeed,
+                     int64_t split_bytes, PlanSplits *out, BzErr *err);
 void plan_splits_clear(PlanSplits *s);
 
 /* A worker reads its split through a `parquet` table over the split's file

@@ -5,7 +5,7 @@
 **     PlanDataset d;  PlanSplits sp;
 **     plan_dataset_parse("CREATE VIRTUAL TABLE t USING parquet('data/x.parquet', "
 **                        "hive_partitioning=0)", &d, &err);
-**     plan_splits_list(&d, need, n_need, 64 << 20, &sp, &err);
+**     plan_splits_list(&d, NULL, need, n_need, 64 << 20, &sp, &err);  // fs: s3:// paths
 **     for (i = 0; i < sp.n; i++) sp.a[i].zPath, sp.a[i].nRg, sp.a[i].nBytes ...
 **     plan_splits_clear(&sp);  plan_dataset_clear(&d);
 **
@@ -198,8 +198,10 @@ static int opt_bool(const PlanDataset *d, const char *key) {
 }
 
 /* Row counts and needed compressed bytes per row group of one file. */
-static int file_split(PlanSplits *out, const char *path, const PlanDataset *d, char **azNeed,
-                      int nNeed, int64_t split_bytes, BzErr *err) {
+static int file_split(PlanSplits *out, const PlanFs *fs, const PqFileList *fl, int iFile,
+                      const PlanDataset *d, char **azNeed, int nNeed, int64_t split_bytes,
+                      BzErr *err) {
+    const char *path = fl->paths[iFile];
     BzReadAt *src;
     PqFile *pf = NULL;
     PqOpenOpts oo;
@@ -207,7 +209,12 @@ static int file_split(PlanSplits *out, const char *path, const PlanDataset *d, c
     memset(&oo, 0, sizeof oo);
     oo.binary_as_string = opt_bool(d, "binary_as_string");
     oo.decimal_as_text = opt_bool(d, "decimal_as_text");
-    if ((rc = bz_file_open(path, &src, err))) return rc;
+    if (!strncmp(path, "s3://", 5))
+        rc = fs->open(fs->ctx, path, fl->sizes ? fl->sizes[iFile] : UINT64_MAX,
+                      fl->etags ? fl->etags[iFile] : NULL, &src, err);
+    else
+        rc = bz_file_open(path, &src, err);
+    if (rc) return rc;
     if ((rc = pq_file_open(src, &oo, &pf, err))) return rc;
     const PqFileMeta *m = pf->meta;
     int n = m->n_row_groups;
@@ -249,23 +256,24 @@ done:
     return rc;
 }
 
-int plan_splits_list(const PlanDataset *d, char **azNeed, int nNeed, int64_t split_bytes,
-                     PlanSplits *out, BzErr *err) {
+int plan_splits_list(const PlanDataset *d, const PlanFs *fs, char **azNeed, int nNeed,
+                     int64_t split_bytes, PlanSplits *out, BzErr *err) {
     PqFileList fl;
     int rc = BZ_OK;
     memset(out, 0, sizeof *out);
     memset(&fl, 0, sizeof fl);
     if (d->nPath == 0) return bz_err(err, BZ_MISUSE, "the parquet table has no path");
     for (int i = 0; i < d->nPath && !rc; i++) {
-        if (!strncmp(d->azPath[i], "s3://", 5))
-            rc = bz_err(err, BZ_UNSUPPORTED, "hbee: S3 datasets are not supported yet (%s)",
-                        d->azPath[i]);
+        if (!strncmp(d->azPath[i], "s3://", 5) && !fs)
+            rc = bz_err(err, BZ_UNSUPPORTED, "hbee: no S3 access here (%s)", d->azPath[i]);
+        else if (!strncmp(d->azPath[i], "s3://", 5))
+            rc = fs->expand(fs->ctx, d->azPath[i], &fl, err);
         else
             rc = pq_expand_local(d->azPath[i], &fl, err);
     }
     if (!rc && fl.n == 0) rc = bz_err(err, BZ_NOTFOUND, "no file matches the given path(s)");
     for (int i = 0; i < fl.n && !rc; i++)
-        rc = file_split(out, fl.paths[i], d, azNeed, nNeed, split_bytes, err);
+        rc = file_split(out, fs, &fl, i, d, azNeed, nNeed, split_bytes, err);
     out->nFiles = fl.n;
     pq_file_list_free(&fl);
     if (rc) plan_splits_clear(out);

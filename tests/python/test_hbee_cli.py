@@ -116,7 +116,9 @@ def test_task_errors():
         (task("SELECT 1 FROM split", options={"nonsense": "1"}), "unknown option nonsense"),
         (task("SELECT 1 FROM split; SELECT 2"), "exactly one statement"),
         (json.dumps({**task("SELECT 1"), "split": {"url": "s3://b/k.parquet"}}),
-         "remote sources (s3://b/k.parquet) are not supported"),
+         "s3://b/k.parquet"),
+        (json.dumps({**task("SELECT 1"), "split": {"url": "http://h/k.parquet"}}),
+         "only s3:// is supported"),
     ]
     for t, msg in cases:
         rc, out, err = run(t)
