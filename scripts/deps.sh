@@ -30,10 +30,9 @@ fi
 stamp=node_modules/.buzzlite-stamp
 if [ ! -f "$stamp" ] || [ package.json -nt "$stamp" ] || [ package-lock.json -nt "$stamp" ]; then
     echo "deps: npm install (test-only tools)"
-    if [ -f package-lock.json ]; then
-        npm ci --no-audit --no-fund --loglevel=error
-    else
-        npm install --no-audit --no-fund --loglevel=error
-    fi
+    # `npm ci` refuses this lock file (it lacks the other platforms' optional
+    # DuckDB binding entries that npm 11 expects); `npm install` follows the
+    # locked versions and fills those in.
+    npm install --no-audit --no-fund --loglevel=error
     touch "$stamp"
 fi
