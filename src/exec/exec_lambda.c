@@ -19,9 +19,11 @@
 ** EXEC_MAX_ISSUES. A task running longer than exec_rtasks_late_ms gets one
 ** speculative duplicate; the first result wins and the other is dropped.
 **
-** Rationale (detached threads): a straggler's invocation cannot be
-** cancelled once the function runs; close() must not wait for it, so the
-** threads hold references to the executor and the last one frees it.
+** Rationale (close waits): an invocation cannot be cancelled once the
+** function runs, and an invoker thread still inside curl when the host
+** process exits crashed it; so close() waits for the copies still in flight
+** (a straggler's original included) before freeing. The answer itself is
+** complete as soon as every task has one result.
 */
 #include "exec/exec.h"
 
@@ -222,6 +224,8 @@ static void *invoker_main(void *arg) {
         else x->pending = -1; /* out of memory: collect reports it */
         pthread_cond_broadcast(&x->cvEvent);
     }
+    x->nThreads--;
+    pthread_cond_broadcast(&x->cvEvent);
     lx_unref_locked(x); /* unlocks */
     return NULL;
 }
@@ -369,6 +373,8 @@ static void lambda_close(Executor *ex) {
     pthread_mutex_lock(&x->mu);
     x->stop = 1;
     pthread_cond_broadcast(&x->cvWork);
+    while (x->nThreads > 0)
+        pthread_cond_wait(&x->cvEvent, &x->mu);
     lx_unref_locked(x);
 }
 

@@ -165,10 +165,10 @@ def test_faults(con):
             report("throttle: 429s answered", e["throttled"] >= 4, e)
             # a straggler (stalled 3 s) gets a speculative duplicate
             emu_call(emu.port, "/_emu/faults", {"slow": 1})
-            t0 = time.time()
             st = fault_query(con, "straggler", ", max_concurrency=3, straggler_ms=200")
             report("straggler: speculative duplicate", st.get("speculative", 0) >= 1, st)
-            report("straggler: did not wait for it", time.time() - t0 < 2.9, time.time() - t0)
+            # the combine ran before the stalled copy ended (close() then waits for it)
+            report("straggler: answered by the duplicate", st.get("ms_wall", 9999) < 2900, st)
         with_endpoint(emu.url, run)
     finally:
         emu.stop()
