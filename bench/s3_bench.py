@@ -11,7 +11,7 @@ AWS_ENDPOINT_URL_S3 and friends; see there for usage).
 3. Computes each query's minimum from the local copy of the same file
    (parquet_metadata + the page headers): the byte ranges the query cannot avoid
    plus the footer, and the number of requests those ranges need when merged
-   with the S3 source's rule (gap < 1 MiB, at most 64 MiB per request).
+   with the S3 source's rule per row group batch (see coalesce()).
    Allowed requests = 2 (HEAD for size/ETag, one tail read for the footer) + one
    per merged range.
 4. Times the whole-object download: s3_get (SELECT length(s3_get(url)), the
@@ -158,14 +158,44 @@ def page_end(f, off):
 
 
 def coalesce(ranges):
-    """The S3 source's merge rule (aws_s3_coalesce): sorted, gap < GAP, <= MAX_MERGE."""
+    """The S3 source's merge rule (aws_s3_coalesce in src/aws/s3/aws_s3_readat.c), for
+    one batch of ranges (the reader asks for one row group's chunks per batch):
+    overlaps and gaps under min(GAP, 8 KiB) always merge; larger gaps under GAP merge
+    smallest first while the merged gap bytes stay within 1/16 of the bytes asked for;
+    a merged request stays <= MAX_MERGE."""
+    rs = sorted(r for r in ranges if r[1] > 0)
+    useful = sum(n for _, n in rs)
+    join = [False] * len(rs)
+    gaps, end = [], 0
+    for i, (off, n) in enumerate(rs):
+        if i > 0:
+            if off <= end or off - end < min(GAP, 8192):
+                join[i] = True
+            elif off - end < GAP:
+                gaps.append((off - end, i))
+        end = max(end, off + n)
+    budget = useful // 16
+    for g, i in sorted(gaps):
+        if g > budget:
+            break
+        budget -= g
+        join[i] = True
     out = []
-    for off, n in sorted(r for r in ranges if r[1] > 0):
-        if out and (off <= out[-1][1] or off - out[-1][1] < GAP) and max(out[-1][1], off + n) - out[-1][0] <= MAX_MERGE:
+    for i, (off, n) in enumerate(rs):
+        if out and join[i] and max(out[-1][1], off + n) - out[-1][0] <= MAX_MERGE:
             out[-1][1] = max(out[-1][1], off + n)
         else:
             out.append([off, off + n])
     return out
+
+
+def coalesce_by_row_group(ranges, meta):
+    """Apply coalesce() per row group, as the reader batches its reads."""
+    rg_of = {chunk_range(m)[0]: m["row_group"] for m in meta}
+    batches = {}
+    for r in ranges:
+        batches.setdefault(rg_of.get(r[0], -1), []).append(r)
+    return [m for g in sorted(batches) for m in coalesce(batches[g])]
 
 
 def metadata(ext, path):
@@ -269,7 +299,7 @@ def main():
                 else:
                     os.environ[k] = v
         need, what = minimum(meta, path, base)
-        merged = coalesce(need)
+        merged = coalesce_by_row_group(need, meta)
         d = {k: r["s2"]["s3"][k] - r["s0"]["s3"][k] for k in r["s2"]["s3"]}
         p = {k: r["s2"]["pq"][k] - r["s0"]["pq"][k] for k in r["s2"]["pq"]}
         openreq = r["s1"]["s3"]["requests"] - r["s0"]["s3"]["requests"]

@@ -1702,7 +1702,10 @@ static int scan_select_pages(PqScan *s, int g, BzErr *err) {
 ** one request each): first a window at the start of every chunk, then, from
 ** the page headers in it, whatever the first data page still needs. Later
 ** pages, if any, are read on demand. ranges has room for one per leaf. */
-#define PQ_FIRST_WINDOW 65536
+/* Rationale: without an offset index the first page's size is only known
+** from its header; a 1 MiB window holds the whole first page of most columns
+** (writers cut pages at about 1 MiB), so most LIMIT queries need one batch. */
+#define PQ_FIRST_WINDOW ((uint64_t)1 << 20)
 static int scan_read_first_pages(PqScan *s, BzRange *ranges, BzErr *err) {
     PqFile *f = s->f;
     int nr = 0, i, rc, pass;
@@ -1713,7 +1716,7 @@ static int scan_read_first_pages(PqScan *s, BzRange *ranges, BzErr *err) {
             uint64_t want = 0;
             if (!s->leaf_want[i] || !c->len) continue;
             if (pass == 0) {
-                want = BZ_MIN(c->len, (uint64_t)PQ_FIRST_WINDOW);
+                want = BZ_MIN(c->len, PQ_FIRST_WINDOW);
             } else { /* walk the headers: dictionary page, then the first data page */
                 uint64_t p = 0;
                 for (int k = 0; k < 4 && p < c->have; k++) {
