@@ -175,40 +175,6 @@ static void vtab_free(DdbVtab *p) {
     sqlite3_free(p);
 }
 
-/* Strip quotes: 'x', "x", [x], `x`. Returns a bz_malloc copy. */
-static char *unquote(const char *z, size_t n) {
-    while (n && (*z == ' ' || *z == '\t' || *z == '\n')) z++, n--;
-    while (n && (z[n - 1] == ' ' || z[n - 1] == '\t' || z[n - 1] == '\n')) n--;
-    if (n >= 2 && (z[0] == '\'' || z[0] == '"' || z[0] == '`' || z[0] == '[')) {
-        char q = z[0] == '[' ? ']' : z[0];
-        if (z[n - 1] == q) {
-            char *out = bz_malloc(n), *o = out;
-            if (!out) return NULL;
-            for (size_t i = 1; i < n - 1; i++) {
-                *o++ = z[i];
-                if (z[i] == q && q != ']' && i + 1 < n - 1 && z[i + 1] == q) i++;
-            }
-            *o = 0;
-            return out;
-        }
-    }
-    return bz_strndup(z, n);
-}
-
-static int parse_bool(const char *v, int *out) {
-    if (!strcmp(v, "1") || !sqlite3_stricmp(v, "true") || !sqlite3_stricmp(v, "on") ||
-        !sqlite3_stricmp(v, "yes")) {
-        *out = 1;
-        return 1;
-    }
-    if (!strcmp(v, "0") || !sqlite3_stricmp(v, "false") || !sqlite3_stricmp(v, "off") ||
-        !sqlite3_stricmp(v, "no")) {
-        *out = 0;
-        return 1;
-    }
-    return 0;
-}
-
 /* SQLite's affinity rules (datatype3.html, 3.1) for a declared type. */
 static char type_affinity(const char *t) {
     char up[64];
@@ -264,10 +230,10 @@ static int parse_columns(DdbVtab *p, const char *z, BzErr *err) {
         } else {
             while (*z && *z != ' ' && *z != ',' && *z != '\t') z++;
         }
-        name = unquote(s, (size_t)(z - s));
+        name = bz_unquote(s, (size_t)(z - s));
         e = z;
         while (*e && *e != ',') e++;
-        type = unquote(z, (size_t)(e - z));
+        type = bz_unquote(z, (size_t)(e - z));
         z = e;
         if (!name || !type) {
             bz_free(name);
@@ -332,7 +298,7 @@ static int ddbConnect(sqlite3 *db, void *pAux, int argc, const char *const *argv
             bz_err(&err, BZ_MISUSE, "argument \"%s\" is not key=value", a);
             goto fail;
         }
-        key = unquote(a, (size_t)(eq - a));
+        key = bz_unquote(a, (size_t)(eq - a));
         if (!key) goto nomem;
         for (k = 0; k < BZ_ARRAY_LEN(kOpts); k++)
             if (!sqlite3_stricmp(key, kOpts[k])) break;
@@ -343,18 +309,18 @@ static int ddbConnect(sqlite3 *db, void *pAux, int argc, const char *const *argv
             goto fail;
         }
         bz_free(key);
-        vals[k] = unquote(eq + 1, strlen(eq + 1));
+        vals[k] = bz_unquote(eq + 1, strlen(eq + 1));
         if (!vals[k]) goto nomem;
     }
     if (!vals[0] || !vals[0][0]) {
         bz_err(&err, BZ_MISUSE, "no table given: USING dynamodb(table=NAME [, columns='a TEXT, ...'])");
         goto fail;
     }
-    if (vals[3] && !parse_bool(vals[3], &p->consistent)) {
+    if (vals[3] && !bz_parse_bool(vals[3], &p->consistent)) {
         bz_err(&err, BZ_MISUSE, "option consistent: bad value '%s' (expected 0 or 1)", vals[3]);
         goto fail;
     }
-    if (vals[10] && !parse_bool(vals[10], &p->batch)) {
+    if (vals[10] && !bz_parse_bool(vals[10], &p->batch)) {
         bz_err(&err, BZ_MISUSE, "option batch: bad value '%s' (expected 0 or 1)", vals[10]);
         goto fail;
     }

@@ -137,39 +137,6 @@ static void table_free(PqTable *t) {
     sqlite3_free(t);
 }
 
-/* Strip quotes from an argument: 'x', "x", [x], `x`. Returns a bz_malloc copy. */
-static char *unquote(const char *z) {
-    size_t n = strlen(z);
-    while (n && (*z == ' ' || *z == '\t')) z++, n--;
-    while (n && (z[n - 1] == ' ' || z[n - 1] == '\t')) n--;
-    if (n >= 2 && (z[0] == '\'' || z[0] == '"' || z[0] == '`' || z[0] == '[')) {
-        char q = z[0] == '[' ? ']' : z[0];
-        if (z[n - 1] == q) {
-            char *out = bz_malloc(n), *o = out;
-            if (!out) return NULL;
-            for (size_t i = 1; i < n - 1; i++) {
-                *o++ = z[i];
-                if (z[i] == q && i + 1 < n - 1 && z[i + 1] == q) i++;
-            }
-            *o = 0;
-            return out;
-        }
-    }
-    return bz_strndup(z, n);
-}
-
-static int parse_bool(const char *v, int *out) {
-    if (!strcmp(v, "1") || !sqlite3_stricmp(v, "true") || !sqlite3_stricmp(v, "on") || !sqlite3_stricmp(v, "yes")) {
-        *out = 1;
-        return 1;
-    }
-    if (!strcmp(v, "0") || !sqlite3_stricmp(v, "false") || !sqlite3_stricmp(v, "off") || !sqlite3_stricmp(v, "no")) {
-        *out = 0;
-        return 1;
-    }
-    return 0;
-}
-
 static int is_s3(const char *path) {
     return sqlite3_strnicmp(path, "s3://", 5) == 0;
 }
@@ -407,7 +374,7 @@ static int pqtabConnect(sqlite3 *db, void *pAux, int argc, const char *const *ar
                     is_opt = 0;
         }
         if (!is_opt) {
-            val = unquote(a);
+            val = bz_unquote(a, strlen(a));
             if (!val) goto nomem;
             char **np = bz_realloc(pats, (size_t)(npat + 1) * sizeof *np);
             if (!np) {
@@ -425,7 +392,7 @@ static int pqtabConnect(sqlite3 *db, void *pAux, int argc, const char *const *ar
         while (ke > key && ke[-1] == ' ') *--ke = 0;
         char *ks = key;
         while (*ks == ' ') ks++;
-        val = unquote(eq + 1);
+        val = bz_unquote(eq + 1, strlen(eq + 1));
         if (!val) {
             bz_free(key);
             goto nomem;
@@ -438,7 +405,7 @@ static int pqtabConnect(sqlite3 *db, void *pAux, int argc, const char *const *ar
                 goto fail;
             }
         if (nseen < (int)BZ_ARRAY_LEN(seen)) seen[nseen++] = sqlite3_mprintf("%s", ks);
-        int b = 0, ok = parse_bool(val, &b), known = 1;
+        int b = 0, ok = bz_parse_bool(val, &b), known = 1;
         char *end = NULL;
         if (!sqlite3_stricmp(ks, "hive_partitioning")) { if (ok) hive_opt = b; }
         else if (!sqlite3_stricmp(ks, "union_by_name")) { if (ok) t->union_by_name = b; }

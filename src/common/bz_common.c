@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 /* ---- Errors ------------------------------------------------------------ */
@@ -286,6 +287,46 @@ char *bz_buf_take(BzBuf *b) {
     b->data = NULL;
     b->n = b->cap = 0;
     return r;
+}
+
+/* ---- Module arguments ------------------------------------------------------ */
+
+static int is_blank(char c) {
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
+char *bz_unquote(const char *z, size_t n) {
+    while (n && is_blank(*z)) z++, n--;
+    while (n && is_blank(z[n - 1])) n--;
+    if (n >= 2 && (z[0] == '\'' || z[0] == '"' || z[0] == '`' || z[0] == '[')) {
+        char q = z[0] == '[' ? ']' : z[0];
+        if (z[n - 1] == q) {
+            char *out = bz_malloc(n), *o = out;
+            if (!out) return NULL;
+            for (size_t i = 1; i < n - 1; i++) {
+                *o++ = z[i];
+                if (z[i] == q && i + 1 < n - 1 && z[i + 1] == q) i++;
+            }
+            *o = 0;
+            return out;
+        }
+    }
+    return bz_strndup(z, n);
+}
+
+int bz_parse_bool(const char *v, int *out) {
+    static const char *const yes[] = {"1", "true", "on", "yes"}, *const no[] = {"0", "false", "off", "no"};
+    for (size_t i = 0; i < BZ_ARRAY_LEN(yes); i++) {
+        if (!strcasecmp(v, yes[i])) {
+            *out = 1;
+            return 1;
+        }
+        if (!strcasecmp(v, no[i])) {
+            *out = 0;
+            return 1;
+        }
+    }
+    return 0;
 }
 
 /* ---- Misc ------------------------------------------------------------------ */

@@ -137,6 +137,14 @@ uint64_t bz_now_ms(void);
 ** '/'. Returns 1 on match. */
 int bz_glob_match(const char *pattern, const char *str);
 
+/* Module arguments (CREATE VIRTUAL TABLE ... USING m(...)): trim blanks from
+** z[0..n) and strip one level of SQL quoting ('x', "x", `x`, [x]; a doubled
+** quote inside collapses). Caller frees the copy with bz_free; NULL on OOM. */
+char *bz_unquote(const char *z, size_t n);
+/* Boolean option values: 1/0, true/false, on/off, yes/no in any case.
+** Returns 1 and sets *out when v is one of them, else 0. */
+int bz_parse_bool(const char *v, int *out);
+
 #define BZ_MIN(a, b) ((a) < (b) ? (a) : (b))
 #define BZ_MAX(a, b) ((a) > (b) ? (a) : (b))
 #define BZ_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))

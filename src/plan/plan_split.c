@@ -20,27 +20,6 @@
 #include "parquet/pq_dataset.h"
 #include "parquet/pq_reader.h"
 
-static char *unquote(const char *z, size_t n) {
-    while (n && (*z == ' ' || *z == '\t' || *z == '\n'))
-        z++, n--;
-    while (n && (z[n - 1] == ' ' || z[n - 1] == '\t' || z[n - 1] == '\n'))
-        n--;
-    if (n >= 2 && (z[0] == '\'' || z[0] == '"' || z[0] == '`' || z[0] == '[')) {
-        char q = z[0] == '[' ? ']' : z[0];
-        if (z[n - 1] == q) {
-            char *out = bz_malloc(n), *o = out;
-            if (!out) return NULL;
-            for (size_t i = 1; i < n - 1; i++) {
-                *o++ = z[i];
-                if (z[i] == q && q != ']' && i + 1 < n - 1 && z[i + 1] == q) i++;
-            }
-            *o = 0;
-            return out;
-        }
-    }
-    return bz_strndup(z, n);
-}
-
 static int push_str(char ***arr, int *n, char *z) {
     if (!z) return BZ_NOMEM;
     char **na = bz_realloc(*arr, (size_t)(*n + 1) * sizeof *na);
@@ -67,13 +46,13 @@ static int add_arg(PlanDataset *d, const char *a, size_t n) {
                   (*q >= '0' && *q <= '9')))
                 is_opt = 0;
     }
-    if (!is_opt) return push_str(&d->azPath, &d->nPath, unquote(a, n));
+    if (!is_opt) return push_str(&d->azPath, &d->nPath, bz_unquote(a, n));
     const char *ke = eq;
     while (ke > k && ke[-1] == ' ')
         ke--;
     int nk = d->nOpt;
     if (push_str(&d->azKey, &nk, bz_strndup(k, (size_t)(ke - k)))) return BZ_NOMEM;
-    if (push_str(&d->azVal, &d->nOpt, unquote(eq + 1, (size_t)(a + n - eq - 1)))) {
+    if (push_str(&d->azVal, &d->nOpt, bz_unquote(eq + 1, (size_t)(a + n - eq - 1)))) {
         bz_free(d->azKey[nk - 1]);
         return BZ_NOMEM;
     }

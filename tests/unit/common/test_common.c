@@ -49,7 +49,33 @@ static void test_glob(void) {
     CHECK(bz_glob_match("year=*/m*/*.parquet", "year=2020/m1/f.parquet"));
 }
 
+static void test_args(void) {
+    char *z;
+    int b = -1;
+    z = bz_unquote("  'it''s'  ", 11);
+    CHECK_EQ_STR(z, "it's");
+    bz_free(z);
+    z = bz_unquote("[a b]", 5);
+    CHECK_EQ_STR(z, "a b");
+    bz_free(z);
+    z = bz_unquote("\"x\"\"y\"", 6);
+    CHECK_EQ_STR(z, "x\"y");
+    bz_free(z);
+    z = bz_unquote(" bare ", 6);
+    CHECK_EQ_STR(z, "bare");
+    bz_free(z);
+    z = bz_unquote("'unclosed", 9);
+    CHECK_EQ_STR(z, "'unclosed");
+    bz_free(z);
+    CHECK(bz_parse_bool("TRUE", &b) && b == 1);
+    CHECK(bz_parse_bool("off", &b) && b == 0);
+    CHECK(bz_parse_bool("0", &b) && b == 0);
+    CHECK(!bz_parse_bool("2", &b));
+    CHECK(!bz_parse_bool("", &b));
+}
+
 int main(void) {
+    test_args();
     test_err();
     test_buf();
     test_utf8();
