@@ -33,6 +33,19 @@
 **   split_bytes  target compressed bytes per split (default 64 MiB): a split
 **                is a run of consecutive row groups of one file, read by the
 **                worker through the parquet table's row_groups option
+**   memory_mb    Lambda function memory the cost is computed at (default 1769,
+**                128 to 10240); hbee_last_stats reports billed GB-seconds and
+**                dollars for every executor (what the run costs, or would, on Lambda)
+**   price_gb_s   dollars per GB-second (default 0.0000166667, x86_64)
+**   price_1m_requests  dollars per million requests (default 0.20, x86_64)
+**   scan_mb_s    hbee_explain's throughput assumption: compressed column MB per
+**                second one worker scans (default 25; see src/exec/exec_cost.c)
+**
+** Progress: while a query runs longer than a second and stderr is a terminal,
+** one line (splits done/total, bytes read, elapsed) is redrawn on stderr with
+** \r and erased at the end, like DuckDB's shell. BZ_PROGRESS=1 shows it even
+** when stderr is not a terminal, BZ_PROGRESS=0 never; BZ_PROGRESS_DELAY_MS
+** replaces the one-second delay (tests use 0).
 **
 ** How the executors reach SQLite: src/exec calls SQLite through an ExecSql
 ** table (see src/exec/exec.h). This file fills it from the extension
@@ -48,6 +61,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "buzzlite.h"
 #include "exec/exec.h"
@@ -74,6 +88,7 @@ typedef struct HbeeConn {
     int nWorkers; /* 0 = cores */
     int64_t splitBytes;
     HbeeRemote rem;
+    ExecPrice price;
     uint64_t nQuery;
     ExecStats last;
     int bHaveLast;
@@ -84,6 +99,7 @@ typedef struct HbeeOpts {
     int nWorkers;
     int64_t splitBytes;
     HbeeRemote rem;
+    ExecPrice price;
 } HbeeOpts;
 
 static ExecSql hbee_sql;
@@ -156,6 +172,28 @@ static int set_option(HbeeOpts *o, const char *k, const char *v, BzErr *err) {
         o->splitBytes = n;
         return BZ_OK;
     }
+    if (!sqlite3_stricmp(k, "memory_mb")) {
+        long n = strtol(v, &end, 10);
+        if (*v == 0 || *end || n < 128 || n > 10240)
+            return bz_err(err, BZ_MISUSE, "memory_mb: expected 128 to 10240, got '%s'", v);
+        o->price.memoryMb = (int)n;
+        return BZ_OK;
+    }
+    if (!sqlite3_stricmp(k, "price_gb_s") || !sqlite3_stricmp(k, "price_1m_requests") ||
+        !sqlite3_stricmp(k, "scan_mb_s")) {
+        double d = strtod(v, &end);
+        int bScan = !sqlite3_stricmp(k, "scan_mb_s");
+        if (*v == 0 || *end || !(d >= 0) || d > 1e9 || (bScan && d <= 0))
+            return bz_err(err, BZ_MISUSE, "%s: expected a %s number, got '%s'", k,
+                          bScan ? "positive" : "non-negative", v);
+        if (bScan)
+            o->price.scanMbS = d;
+        else if (!sqlite3_stricmp(k, "price_gb_s"))
+            o->price.usdPerGbS = d;
+        else
+            o->price.usdPer1MRequests = d;
+        return BZ_OK;
+    }
     if (!sqlite3_stricmp(k, "max_concurrency") || !sqlite3_stricmp(k, "straggler_ms")) {
         long n = strtol(v, &end, 10);
         int bConc = !sqlite3_stricmp(k, "max_concurrency");
@@ -191,6 +229,7 @@ static void opts_from_conn(HbeeOpts *o, const HbeeConn *c) {
     o->nWorkers = c->nWorkers;
     o->splitBytes = c->splitBytes;
     o->rem = c->rem;
+    o->price = c->price;
 }
 
 /* Strip quotes: 'x', "x" (doubled quotes inside). bz_malloc'd. */
@@ -386,6 +425,89 @@ static void explain_executor(BzBuf *b, const HbeeOpts *o) {
     }
 }
 
+/* Workers the estimate schedules on: local threads, Lambda's concurrency,
+** or for redis the `workers` option (default 1: the coordinator cannot know
+** how many workers will be listening when the query runs). */
+static int estimate_workers(const HbeeOpts *o, int nSplits) {
+    if (!strcmp(o->zExecutor, "lambda")) {
+        int c = o->rem.maxConcurrency ? o->rem.maxConcurrency : 100;
+        return c < nSplits ? c : (nSplits > 0 ? nSplits : 1);
+    }
+    if (!strcmp(o->zExecutor, "redis")) return o->nWorkers ? o->nWorkers : 1;
+    return o->nWorkers ? o->nWorkers : exec_cores();
+}
+
+/* "estimate: ..." line of hbee_explain. */
+static void explain_estimate(BzBuf *b, const HbeeOpts *o, const PlanSplits *sp) {
+    ExecEstimate e;
+    if (exec_estimate(&o->price, sp, estimate_workers(o, sp->n), &e)) {
+        bz_buf_appendz(b, "estimate: out of memory\n");
+        return;
+    }
+    bz_buf_printf(b,
+                  "estimate: %lld tasks on %d workers, ~%.2f s (assuming scan_mb_s=%g MB/s of "
+                  "compressed column bytes per worker, +%d ms a task); on Lambda at "
+                  "memory_mb=%d: %.3f GB-s, %lld requests, $%.7f (price_gb_s=%.10g, "
+                  "price_1m_requests=%.4g)\n",
+                  (long long)e.requests, e.nWorkers, (double)e.msWall / 1000.0, o->price.scanMbS,
+                  EXEC_EST_TASK_MS, o->price.memoryMb, e.gbS, (long long)e.requests, e.usd,
+                  o->price.usdPerGbS, o->price.usdPer1MRequests);
+}
+
+/* ---- progress display ------------------------------------------------------------- */
+
+/* Rationale (printing from the extension): library code never prints, but
+** this display is the table's user interface, like the sqlite3 shell's own
+** progress; it goes to stderr only, only to a terminal unless BZ_PROGRESS=1
+** forces it, and leaves nothing behind (the line is erased at the end). */
+typedef struct HbeeProgress {
+    int64_t delayMs;
+    int width; /* characters on screen, 0: nothing shown */
+} HbeeProgress;
+
+static void write_all(const char *p, size_t n) {
+    while (n > 0) {
+        ssize_t k = write(2, p, n);
+        if (k <= 0) return;
+        p += k;
+        n -= (size_t)k;
+    }
+}
+
+static void progressFn(void *ctx, const ExecProgress *p) {
+    HbeeProgress *h = ctx;
+    char line[256];
+    if (p->bDone || p->msElapsed < h->delayMs) {
+        if (p->bDone && h->width > 0) { /* erase: \r, spaces, \r */
+            int n = h->width < (int)sizeof line - 2 ? h->width : (int)sizeof line - 2;
+            line[0] = '\r';
+            memset(line + 1, ' ', (size_t)n);
+            line[n + 1] = '\r';
+            write_all(line, (size_t)n + 2);
+            h->width = 0;
+        }
+        return;
+    }
+    line[0] = '\r';
+    int n = exec_progress_line(p, line + 1, sizeof line - 1);
+    int w = n;
+    while (n < h->width && n + 2 < (int)sizeof line) /* cover a longer previous line */
+        line[1 + n++] = ' ';
+    write_all(line, (size_t)n + 1);
+    h->width = w > h->width ? w : h->width;
+}
+
+/* NULL when no display is wanted; else fills h. */
+static ExecProgressFn progress_wanted(HbeeProgress *h) {
+    const char *force = getenv("BZ_PROGRESS");
+    const char *delay = getenv("BZ_PROGRESS_DELAY_MS");
+    memset(h, 0, sizeof *h);
+    if (force && !strcmp(force, "0")) return NULL;
+    if (!(force && !strcmp(force, "1")) && !isatty(2)) return NULL;
+    h->delayMs = delay && *delay ? strtoll(delay, NULL, 10) : 1000;
+    return progressFn;
+}
+
 /* ---- the virtual table --------------------------------------------------------- */
 
 typedef struct HbeeTable {
@@ -420,10 +542,12 @@ static int hbeeConnect(sqlite3 *db, void *pAux, int argc, const char *const *arg
     HbeePlan plan;
     BzErr err;
     BzBuf ddl;
-    uint8_t seen[10] = {0};
-    static const char *const keys[] = {"query",    "executor", "workers",         "split_bytes",
-                                       "redis",    "queue",    "function",        "scratch",
-                                       "max_concurrency", "straggler_ms"};
+    uint8_t seen[14] = {0};
+    static const char *const keys[] = {"query",           "executor",     "workers",
+                                       "split_bytes",     "redis",        "queue",
+                                       "function",        "scratch",      "max_concurrency",
+                                       "straggler_ms",    "memory_mb",    "price_gb_s",
+                                       "price_1m_requests", "scan_mb_s"};
     bz_err_clear(&err);
     memset(&plan, 0, sizeof plan);
     bz_buf_init(&ddl, 0);
@@ -567,8 +691,12 @@ static int run_query(sqlite3 *db, HbeeConn *conn, const char *zQuery, const Hbee
     rc = hbee_plan(db, zQuery, o, 1, &plan, err);
     if (!rc) rc = make_executor(o, &ex, err);
     if (!rc) {
+        HbeeProgress prog;
+        ExecProgressFn xProg = progress_wanted(&prog);
         snprintf(qid, sizeof qid, "q%llu", (unsigned long long)++conn->nQuery);
-        rc = exec_run(&hbee_sql, ex, plan.q, &plan.sp, &plan.ds, qid, out, &st, err);
+        st.price = o->price;
+        rc = exec_run_progress(&hbee_sql, ex, plan.q, &plan.sp, &plan.ds, qid, out, &st, xProg,
+                               &prog, err);
         exec_stats_clear(&conn->last);
         conn->last = st;
         conn->bHaveLast = 1;
@@ -709,6 +837,7 @@ static void explainFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
         bytes += plan.sp.a[i].nBytes;
     }
     explain_executor(&b, &o);
+    explain_estimate(&b, &o, &plan.sp);
     bz_buf_printf(&b, "dataset: %s\n", plan.zCreate);
     bz_buf_printf(&b,
                   "splits: %d (files: %lld, split_bytes=%lld), rows %lld, "
@@ -763,6 +892,7 @@ static void configFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
         conn->nWorkers = o.nWorkers;
         conn->splitBytes = o.splitBytes;
         conn->rem = o.rem;
+        conn->price = o.price;
     }
     if (!sqlite3_stricmp(k, "executor"))
         sqlite3_result_text(ctx, conn->zExecutor, -1, SQLITE_TRANSIENT);
@@ -787,10 +917,19 @@ static void configFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
         sqlite3_result_int(ctx, conn->rem.maxConcurrency ? conn->rem.maxConcurrency : 100);
     else if (!sqlite3_stricmp(k, "straggler_ms"))
         sqlite3_result_int(ctx, conn->rem.stragglerMs ? conn->rem.stragglerMs : EXEC_STRAGGLER_FLOOR_MS);
+    else if (!sqlite3_stricmp(k, "memory_mb"))
+        sqlite3_result_int(ctx, conn->price.memoryMb);
+    else if (!sqlite3_stricmp(k, "price_gb_s"))
+        sqlite3_result_double(ctx, conn->price.usdPerGbS);
+    else if (!sqlite3_stricmp(k, "price_1m_requests"))
+        sqlite3_result_double(ctx, conn->price.usdPer1MRequests);
+    else if (!sqlite3_stricmp(k, "scan_mb_s"))
+        sqlite3_result_double(ctx, conn->price.scanMbS);
     else
         sqlite3_result_error(ctx,
                              "hbee_config: unknown key (executor, workers, split_bytes, redis, "
-                             "queue, function, scratch, max_concurrency, straggler_ms)",
+                             "queue, function, scratch, max_concurrency, straggler_ms, "
+                             "memory_mb, price_gb_s, price_1m_requests, scan_mb_s)",
                              -1);
 }
 
@@ -824,6 +963,7 @@ int bz_register_hbee(sqlite3 *db) {
     if (!c) return SQLITE_NOMEM;
     snprintf(c->zExecutor, sizeof c->zExecutor, "local");
     c->splitBytes = HBEE_DEFAULT_SPLIT_BYTES;
+    exec_price_default(&c->price);
     /* the module owns c and frees it when the connection closes */
     rc = sqlite3_create_module_v2(db, "hbee", &hbeeModule, c, conn_destroy);
     if (rc != SQLITE_OK) return rc;

@@ -92,6 +92,7 @@ typedef struct ExecCounters {
     int64_t speculative; /* duplicates started for stragglers */
     int64_t duplicates;  /* results dropped because their task had one already */
     int64_t throttled;   /* invocations refused for concurrency (429), as seen */
+    int64_t billedMs;    /* worker ms of dropped duplicates (billed all the same) */
 } ExecCounters;
 
 typedef struct Executor Executor;
@@ -126,6 +127,53 @@ int exec_local_create_sql(const ExecSql *sql, int nThreads, Executor **out, BzEr
 /* Number of online CPU cores (at least 1). */
 int exec_cores(void);
 
+/* ---- exec_cost.c: Lambda cost, estimates, the progress line ------------------------- */
+
+#define EXEC_LAMBDA_MEMORY_MB 1769           /* memory_mb default: one full vCPU */
+#define EXEC_USD_PER_GB_S 0.0000166667       /* x86_64, us-east-1 */
+#define EXEC_USD_PER_1M_REQUESTS 0.20        /* x86_64, us-east-1 */
+#define EXEC_EST_MB_S 25.0                   /* scan_mb_s default (see exec_cost.c) */
+#define EXEC_EST_TASK_MS 10                  /* per-task overhead of the estimate */
+#define EXEC_PROGRESS_BAR 24                 /* characters of the progress bar */
+
+typedef struct ExecPrice {
+    int memoryMb;            /* configured function memory */
+    double usdPerGbS;        /* price of one GB-second */
+    double usdPer1MRequests; /* price of a million requests */
+    double scanMbS;          /* estimate: compressed column MB/s one worker scans */
+} ExecPrice;
+
+void exec_price_default(ExecPrice *p);
+/* A task's billed milliseconds from its measured whole ms (at least 1). */
+int64_t exec_billed_ms(int64_t ms);
+/* GB-seconds of billedMs at p->memoryMb. */
+double exec_gb_s(const ExecPrice *p, int64_t billedMs);
+/* Dollars for billedMs of duration and `requests` invocations. */
+double exec_cost_usd(const ExecPrice *p, int64_t billedMs, int64_t requests);
+
+typedef struct ExecEstimate {
+    int nWorkers;
+    int64_t msWall;   /* splits scheduled longest first on nWorkers */
+    int64_t billedMs; /* sum of the splits' estimated times */
+    int64_t requests; /* one per split */
+    double gbS, usd;
+} ExecEstimate;
+
+/* Estimate time and Lambda cost of running the splits on nWorkers workers
+** (see exec_cost.c for the model). BZ_OK or BZ_NOMEM. */
+int exec_estimate(const ExecPrice *p, const PlanSplits *sp, int nWorkers, ExecEstimate *e);
+
+/* Where a running query is, for a progress display. */
+typedef struct ExecProgress {
+    int64_t splitsDone, splitsTotal;
+    int64_t bytesDone, bytesTotal; /* compressed column bytes of finished / all splits */
+    int64_t msElapsed;
+    int bDone; /* last call: the query has ended (erase the display) */
+} ExecProgress;
+
+/* Format one progress line (no newline, no \r) into buf; returns its length. */
+int exec_progress_line(const ExecProgress *p, char *buf, size_t n);
+
 /* ---- exec_run.c: one query end to end ------------------------------------------ */
 
 #define EXEC_MAX_TASK_MS 4096 /* per-task times kept for percentiles */
@@ -141,6 +189,9 @@ typedef struct ExecStats {
     char zExecutor[16];
     int nWorkers;
     ExecCounters counters; /* retries, speculative duplicates, dropped duplicates */
+    int64_t billedMs;      /* sum of exec_billed_ms(task ms) + counters.billedMs */
+    int64_t requests;      /* invocations: tasks + retries + speculative duplicates */
+    ExecPrice price;       /* set by the caller for exec_stats_json (0: defaults) */
 } ExecStats;
 
 /* Run q over the splits on ex: encode one task per split (query id zQid),
@@ -151,9 +202,19 @@ typedef struct ExecStats {
 ** prefixed with its file. */
 int exec_run(const ExecSql *sql, Executor *ex, const PlanQuery *q, const PlanSplits *sp,
              const PlanDataset *d, const char *zQid, BzBuf *out, ExecStats *st, BzErr *err);
+/* exec_run with a progress hook: xProgress(ctx, p) is called from a helper
+** thread at once and then every EXEC_PROGRESS_TICK_MS while the tasks run, and once more from
+** the caller's thread with p->bDone set when they have all ended (or failed).
+** xProgress NULL: exactly exec_run. */
+#define EXEC_PROGRESS_TICK_MS 100
+typedef void (*ExecProgressFn)(void *ctx, const ExecProgress *p);
+int exec_run_progress(const ExecSql *sql, Executor *ex, const PlanQuery *q, const PlanSplits *sp,
+                      const PlanDataset *d, const char *zQid, BzBuf *out, ExecStats *st,
+                      ExecProgressFn xProgress, void *ctx, BzErr *err);
 void exec_stats_clear(ExecStats *st);
 /* Append the stats as JSON: tasks, rows and bytes scanned, bytes shipped,
-** per-task time percentiles (p50, p90, p99, max). */
+** per-task time percentiles (p50, p90, p99, max), and what the run costs on
+** Lambda at st->price (memory_mb, billed_ms, requests, gb_s, cost_usd). */
 void exec_stats_json(const ExecStats *st, BzBuf *b);
 
 /* ---- exec_s3.c: S3 datasets for the planner ------------------------------------- */

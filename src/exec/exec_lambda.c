@@ -320,7 +320,15 @@ static int lambda_collect(Executor *ex, uint8_t **out, size_t *n, BzErr *err) {
         if (!x->evHead) x->evTail = NULL;
         ExecRTask *r = &x->t.a[ev->iTask];
         if (r->bDone) {
-            if (ev->rc == BZ_OK) x->base.counters.duplicates++;
+            if (ev->rc == BZ_OK) {
+                WireReader wr;
+                BzErr e2;
+                x->base.counters.duplicates++;
+                if (wire_reader_open(&wr, ev->data, ev->n, &e2) == BZ_OK) {
+                    x->base.counters.billedMs += exec_billed_ms(wr.hdr.ms);
+                    wire_reader_close(&wr);
+                }
+            }
         } else if (ev->rc == BZ_OK) {
             int64_t id;
             int status;

@@ -165,7 +165,13 @@ static int redis_collect(Executor *ex, uint8_t **out, size_t *n, BzErr *err) {
                           x->zReply);
         }
         if (x->t.a[i].bDone) {
+            WireReader wr;
+            BzErr e2;
             x->base.counters.duplicates++;
+            if (wire_reader_open(&wr, (const uint8_t *)z, len, &e2) == BZ_OK) {
+                x->base.counters.billedMs += exec_billed_ms(wr.hdr.ms);
+                wire_reader_close(&wr);
+            }
             rq_reply_free(r);
             continue;
         }

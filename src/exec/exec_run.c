@@ -11,9 +11,11 @@
 */
 #include "exec/exec.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 void exec_stats_clear(ExecStats *st) {
     bz_free(st->aTaskMs);
@@ -48,7 +50,7 @@ void exec_stats_json(const ExecStats *st, BzBuf *b) {
                   "\"ms_wall\": %lld, \"ms_combine\": %lld, "
                   "\"task_ms\": {\"p50\": %lld, \"p90\": %lld, \"p99\": %lld, \"max\": %lld}, "
                   "\"retries\": %lld, \"speculative\": %lld, \"duplicates\": %lld, "
-                  "\"throttled\": %lld}",
+                  "\"throttled\": %lld, ",
                   st->zExecutor[0] ? st->zExecutor : "none", st->nWorkers, (long long)st->tasks,
                   (long long)st->splits, (long long)st->files, (long long)st->rowsScanned,
                   (long long)st->bytesScanned, (long long)st->rowsShipped,
@@ -57,6 +59,13 @@ void exec_stats_json(const ExecStats *st, BzBuf *b) {
                   (long long)mx, (long long)st->counters.retries,
                   (long long)st->counters.speculative, (long long)st->counters.duplicates,
                   (long long)st->counters.throttled);
+    ExecPrice pr = st->price;
+    if (pr.memoryMb <= 0) exec_price_default(&pr);
+    bz_buf_printf(b,
+                  "\"memory_mb\": %d, \"billed_ms\": %lld, \"requests\": %lld, "
+                  "\"gb_s\": %.6f, \"cost_usd\": %.9f}",
+                  pr.memoryMb, (long long)st->billedMs, (long long)st->requests,
+                  exec_gb_s(&pr, st->billedMs), exec_cost_usd(&pr, st->billedMs, st->requests));
 }
 
 static int sql_fail(const ExecSql *s, sqlite3 *db, const char *what, BzErr *err) {
@@ -210,15 +219,102 @@ static int run_combine(const ExecSql *s, sqlite3 *db, const PlanQuery *q, BzBuf 
     return rc;
 }
 
+/* The progress ticker: a thread that reports every EXEC_PROGRESS_TICK_MS. */
+typedef struct Ticker {
+    pthread_t th;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    int bStarted, bStop;
+    uint64_t t0;
+    ExecProgress p; /* guarded by mu */
+    ExecProgressFn x;
+    void *ctx;
+} Ticker;
+
+static void *ticker_main(void *arg) {
+    Ticker *t = arg;
+    pthread_mutex_lock(&t->mu);
+    while (!t->bStop) { /* a report at once, then every tick */
+        ExecProgress p = t->p;
+        p.msElapsed = (int64_t)(bz_now_ms() - t->t0);
+        pthread_mutex_unlock(&t->mu);
+        t->x(t->ctx, &p); /* outside the lock: the hook may write to a slow terminal */
+        pthread_mutex_lock(&t->mu);
+        if (t->bStop) break;
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        ts.tv_nsec += EXEC_PROGRESS_TICK_MS * 1000000L;
+        while (ts.tv_nsec >= 1000000000L)
+            ts.tv_sec++, ts.tv_nsec -= 1000000000L;
+        pthread_cond_timedwait(&t->cv, &t->mu, &ts);
+    }
+    pthread_mutex_unlock(&t->mu);
+    return NULL;
+}
+
+static void ticker_start(Ticker *t, ExecProgressFn x, void *ctx, const PlanSplits *sp,
+                         uint64_t t0) {
+    memset(t, 0, sizeof *t);
+    t->x = x;
+    t->ctx = ctx;
+    t->t0 = t0;
+    t->p.splitsTotal = sp->n;
+    for (int i = 0; i < sp->n; i++)
+        t->p.bytesTotal += sp->a[i].nBytes;
+    if (!x) return;
+    pthread_mutex_init(&t->mu, NULL);
+    pthread_cond_init(&t->cv, NULL);
+    /* no thread, no display: the query runs all the same */
+    t->bStarted = pthread_create(&t->th, NULL, ticker_main, t) == 0;
+    if (!t->bStarted) {
+        pthread_mutex_destroy(&t->mu);
+        pthread_cond_destroy(&t->cv);
+    }
+}
+
+static void ticker_add(Ticker *t, int64_t bytes) {
+    if (!t->bStarted) return;
+    pthread_mutex_lock(&t->mu);
+    t->p.splitsDone++;
+    t->p.bytesDone += bytes;
+    pthread_mutex_unlock(&t->mu);
+}
+
+static void ticker_stop(Ticker *t) {
+    if (!t->x) return;
+    if (t->bStarted) {
+        pthread_mutex_lock(&t->mu);
+        t->bStop = 1;
+        pthread_cond_signal(&t->cv);
+        pthread_mutex_unlock(&t->mu);
+        pthread_join(t->th, NULL);
+        pthread_mutex_destroy(&t->mu);
+        pthread_cond_destroy(&t->cv);
+    }
+    t->p.bDone = 1;
+    t->p.msElapsed = (int64_t)(bz_now_ms() - t->t0);
+    t->x(t->ctx, &t->p);
+}
+
 int exec_run(const ExecSql *s, Executor *ex, const PlanQuery *q, const PlanSplits *sp,
              const PlanDataset *d, const char *zQid, BzBuf *out, ExecStats *st, BzErr *err) {
+    return exec_run_progress(s, ex, q, sp, d, zQid, out, st, NULL, NULL, err);
+}
+
+int exec_run_progress(const ExecSql *s, Executor *ex, const PlanQuery *q, const PlanSplits *sp,
+                      const PlanDataset *d, const char *zQid, BzBuf *out, ExecStats *st,
+                      ExecProgressFn xProgress, void *ctx, BzErr *err) {
     uint64_t t0 = bz_now_ms();
+    ExecPrice price = st->price; /* the one field the caller sets */
+    Ticker tick;
     sqlite3 *db = NULL;
     sqlite3_stmt *ins = NULL;
     WireValue *row = NULL;
     BzBuf sql;
     int rc;
     memset(st, 0, sizeof *st);
+    st->price = price;
+    ticker_start(&tick, xProgress, ctx, sp, t0);
     snprintf(st->zExecutor, sizeof st->zExecutor, "%s", ex->zName);
     st->nWorkers = ex->nWorkers;
     st->splits = sp->n;
@@ -276,6 +372,8 @@ int exec_run(const ExecSql *s, Executor *ex, const PlanQuery *q, const PlanSplit
         }
         st->rowsScanned += r.hdr.rowsScanned;
         st->bytesScanned += r.hdr.bytesScanned;
+        st->billedMs += exec_billed_ms(r.hdr.ms);
+        ticker_add(&tick, r.hdr.bytesScanned);
         if (st->nTaskMs < EXEC_MAX_TASK_MS && st->nTaskMs < sp->n)
             st->aTaskMs[st->nTaskMs++] = r.hdr.ms;
         if (r.nCol != q->nPart) {
@@ -301,7 +399,10 @@ int exec_run(const ExecSql *s, Executor *ex, const PlanQuery *q, const PlanSplit
         st->msCombine = (int64_t)(bz_now_ms() - tc);
     }
 done:
+    ticker_stop(&tick);
     st->counters = ex->counters;
+    st->billedMs += st->counters.billedMs;
+    st->requests = st->tasks + st->counters.retries + st->counters.speculative;
     if (ins) s->finalize(ins);
     if (db) s->close(db);
     bz_free(row);
