@@ -12,11 +12,28 @@ next `count` requests matching a filter get a fault:
     stall      headers + half the body, then silence for `stall` seconds
     delay      nothing for `stall` seconds, then the normal answer (hedging)
 
+DynamoDB (JSON protocol) modes, for requests to DynamoDB (Local); `target=Op`
+(or Op1,Op2) limits them to requests whose X-Amz-Target is
+DynamoDB_20120810.<Op>:
+
+    ddb_throttle     400 {"__type":"com.amazonaws.dynamodb.v20120810#<code>",...},
+                     code= ProvisionedThroughputExceededException (default),
+                     ThrottlingException or RequestLimitExceeded; not forwarded
+    ddb_error        status= (default 400) and code= (default ValidationException):
+                     any JSON error, not forwarded
+    ddb_500          500 InternalServerError, not forwarded
+    ddb_reset        TCP reset before forwarding (the request is not applied)
+    ddb_reset_after  forwarded (the request is applied), then a TCP reset
+                     instead of the answer
+
 Control (never forwarded):
     GET /__fault__?mode=503&count=2[&method=GET][&path=substr][&range=1][&stall=30]
+    GET /__fault__?mode=ddb_throttle&code=ThrottlingException&count=2[&target=Scan]
     GET /__fault__?mode=clear
     GET /__fault__/stats          -> JSON {"requests": n, "faults": n, "by_method": {...},
-                                           "paths": [last 50 raw request targets]}
+                                           "paths": [last 50 raw request targets],
+                                           "by_target": {"Scan": n, ...} (DynamoDB ops),
+                                           "faults_by_target": {...}}
 
 Usage:
     python3 tests/fault_proxy.py --upstream http://127.0.0.1:9000 --port-file /tmp/p
@@ -34,8 +51,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
 LOCK = threading.Lock()
-STATE = {"mode": None, "count": 0, "method": None, "path": None, "range": False, "stall": 30.0}
-STATS = {"requests": 0, "faults": 0, "by_method": {}, "paths": []}
+STATE = {"mode": None, "count": 0, "method": None, "path": None, "range": False, "stall": 30.0,
+         "target": None, "code": None, "status": None}
+STATS = {"requests": 0, "faults": 0, "by_method": {}, "paths": [], "by_target": {},
+         "faults_by_target": {}}
 UPSTREAM = None
 
 ERRORS = {
@@ -45,12 +64,31 @@ ERRORS = {
     "expired": (400, "ExpiredToken", "The provided token has expired."),
 }
 
+DDB_MESSAGES = {
+    "ProvisionedThroughputExceededException":
+        "The level of configured provisioned throughput for the table was exceeded. "
+        "Consider increasing your provisioning level with the UpdateTable API.",
+    "ThrottlingException": "Rate of requests exceeds the allowed throughput.",
+    "RequestLimitExceeded": "Throughput exceeds the current throughput limit for your account.",
+    "InternalServerError": "Internal server error",
+    "ValidationException": "Injected validation error (fault_proxy)",
+}
+
+
+def ddb_op(headers):
+    """'Scan' for X-Amz-Target: DynamoDB_20120810.Scan, else None."""
+    t = headers.get("X-Amz-Target")
+    return t.rsplit(".", 1)[-1] if t else None
+
 
 def take_fault(method, path, headers):
     with LOCK:
         STATS["requests"] += 1
         STATS["by_method"][method] = STATS["by_method"].get(method, 0) + 1
         STATS["paths"] = (STATS["paths"] + [path])[-50:]  # raw request targets, as sent
+        op = ddb_op(headers)
+        if op:
+            STATS["by_target"][op] = STATS["by_target"].get(op, 0) + 1
         s = STATE
         if not s["mode"] or s["count"] <= 0:
             return None, 0
@@ -60,8 +98,12 @@ def take_fault(method, path, headers):
             return None, 0
         if s["range"] and "range" not in {k.lower() for k in headers.keys()}:
             return None, 0
+        if s["target"] and op not in s["target"].split(","):
+            return None, 0
         s["count"] -= 1
         STATS["faults"] += 1
+        if op:
+            STATS["faults_by_target"][op] = STATS["faults_by_target"].get(op, 0) + 1
         return s["mode"], s["stall"]
 
 
@@ -84,9 +126,12 @@ class Handler(BaseHTTPRequestHandler):
                 else:
                     STATE.update(mode=q["mode"], count=int(q.get("count", "1")),
                                  method=q.get("method") or None, path=q.get("path") or None,
-                                 range=q.get("range") == "1", stall=float(q.get("stall", "30")))
+                                 range=q.get("range") == "1", stall=float(q.get("stall", "30")),
+                                 target=q.get("target") or None, code=q.get("code") or None,
+                                 status=int(q["status"]) if q.get("status") else None)
                 if q.get("reset_stats"):
-                    STATS.update(requests=0, faults=0, by_method={}, paths=[])
+                    STATS.update(requests=0, faults=0, by_method={}, paths=[], by_target={},
+                                 faults_by_target={})
             body = b"ok\n"
         self.send_response(200)
         self.send_header("Content-Length", str(len(body)))
@@ -110,6 +155,10 @@ class Handler(BaseHTTPRequestHandler):
             self.end_headers()
             self.wfile.write(xml)
             return
+        if mode in ("ddb_throttle", "ddb_error", "ddb_500"):
+            return self._ddb_error(mode)
+        if mode == "ddb_reset":
+            return self._rst()
         if mode == "delay":
             time.sleep(stall)
         conn = http.client.HTTPConnection(UPSTREAM.hostname, UPSTREAM.port, timeout=60)
@@ -118,6 +167,8 @@ class Handler(BaseHTTPRequestHandler):
         resp = conn.getresponse()
         data = resp.read()
         conn.close()
+        if mode == "ddb_reset_after":
+            return self._rst()
         self.send_response(resp.status, resp.reason)
         for k, v in resp.getheaders():
             if k.lower() in ("transfer-encoding", "connection", "content-length", "date", "server"):
@@ -143,6 +194,29 @@ class Handler(BaseHTTPRequestHandler):
                 pass
             return
         self.wfile.write(data)
+
+    def _ddb_error(self, mode):
+        with LOCK:
+            code, status, rid = STATE["code"], STATE["status"], f"FAULT{STATS['faults']}"
+        if mode == "ddb_throttle":
+            code, status = code or "ProvisionedThroughputExceededException", 400
+        elif mode == "ddb_500":
+            code, status = "InternalServerError", 500
+        else:
+            code, status = code or "ValidationException", status or 400
+        body = json.dumps({"__type": f"com.amazonaws.dynamodb.v20120810#{code}",
+                           "message": DDB_MESSAGES.get(code, f"Injected {code} (fault_proxy)")}).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/x-amz-json-1.0")
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("x-amzn-RequestId", rid)
+        self.end_headers()
+        self.wfile.write(body)
+
+    def _rst(self):
+        """Close the connection with a TCP reset, nothing answered."""
+        self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        self.close_connection = True
 
     do_GET = do_PUT = do_POST = do_DELETE = do_HEAD = _handle
 

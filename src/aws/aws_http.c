@@ -710,7 +710,8 @@ static int classify(AwsClient *cl, Transfer *t, CURLcode cc, BzErr *e, char *cod
         return OUT_REFRESH;
     if (t->status >= 500 || t->status == 429 || !strcmp(code, "SlowDown") ||
         !strcmp(code, "RequestTimeout") || !strcmp(code, "ThrottlingException") ||
-        !strcmp(code, "ProvisionedThroughputExceededException"))
+        !strcmp(code, "ProvisionedThroughputExceededException") ||
+        !strcmp(code, "RequestLimitExceeded") || !strcmp(code, "LimitExceededException"))
         return OUT_RETRY;
     return OUT_FAIL;
 }

@@ -6,8 +6,10 @@
 ** cache, so connections are kept alive and reused across batches; DNS and TLS
 ** sessions are shared too). Every call is retried on its own:
 **   - retried: 5xx (incl. 503 SlowDown), 429, connection refused/reset,
-**     timeouts, bodies shorter than Content-Length; a range read resumes at
-**     the first byte it has not received;
+**     timeouts, bodies shorter than Content-Length, and the throttling codes
+**     ThrottlingException, ProvisionedThroughputExceededException,
+**     RequestLimitExceeded, LimitExceededException (HTTP 400); a range read
+**     resumes at the first byte it has not received;
 **   - not retried: other 4xx; 301/PermanentRedirect with x-amz-bucket-region
 **     is followed once with that region; ExpiredToken refreshes credentials once;
 **   - backoff: exponential with full jitter (AWS Architecture Blog,

@@ -26,6 +26,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <time.h>
 
 #define DDB_MAX_BODY (64u << 20)      /* answers are at most ~16 MB (BatchGetItem) */
@@ -49,9 +50,12 @@ static void stats_add(AwsDdb *d, uint64_t req, uint64_t items, uint64_t retries)
 }
 
 void aws_ddb_stats(AwsDdb *d, AwsDdbStats *out) {
+    AwsClientStats cs;
     pthread_mutex_lock(&d->mu);
     *out = d->stats;
     pthread_mutex_unlock(&d->mu);
+    aws_client_stats(d->cl, &cs);
+    out->retries += cs.retries; /* throttling, 5xx, resets (aws_client_run) */
 }
 
 int aws_ddb_new(const AwsDdbOptions *o, AwsDdb **out, BzErr *err) {
@@ -67,6 +71,11 @@ int aws_ddb_new(const AwsDdbOptions *o, AwsDdb **out, BzErr *err) {
     co.profile = o->profile;
     co.max_parallel = o->max_parallel > 0 ? o->max_parallel : 16;
     co.hedge_min_ms = 600000; /* writes are not idempotent under a hedge race */
+    /* DynamoDB throttles by design: 10 attempts unless BZ_AWS_MAX_ATTEMPTS says */
+    {
+        const char *ma = getenv("BZ_AWS_MAX_ATTEMPTS");
+        co.max_attempts = ma && *ma ? 0 : 10;
+    }
     rc = aws_client_new(&co, &d->cl, err);
     if (rc) {
         bz_free(d);
@@ -119,54 +128,35 @@ static void ddb_call_free(DdbCall *c) {
     c->body = NULL;
 }
 
-static int retryable_code(const char *code) {
-    return !strcmp(code, "RequestLimitExceeded") || !strcmp(code, "ThrottlingException") ||
-           !strcmp(code, "ProvisionedThroughputExceededException") ||
-           !strcmp(code, "LimitExceededException") || !strcmp(code, "InternalServerError");
-}
-
 static void sleep_ms(unsigned ms) {
     struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
     nanosleep(&ts, NULL);
 }
 
-/* Exponential backoff with full jitter: random(0, min(2000, 50 * 2^attempt)) ms. */
+/* Exponential backoff with full jitter: random(0, min(2000, 50 * 2^attempt)) ms
+** (UnprocessedKeys / UnprocessedItems rounds). */
 static void backoff(int attempt) {
     unsigned cap = 50u << (attempt < 6 ? attempt : 6);
     if (cap > 2000) cap = 2000;
     sleep_ms((unsigned)rand() % (cap + 1));
 }
 
-/* Run calls concurrently; those failing with a throttling code that aws_http
-** does not retry itself (RequestLimitExceeded, ...) are run again after a
-** backoff, up to 10 times. Returns the first failure. */
+/* Run calls concurrently; returns the first failure. Throttling
+** (ProvisionedThroughputExceededException, ThrottlingException,
+** RequestLimitExceeded, LimitExceededException), 5xx and connection errors
+** are retried with backoff by aws_client_run, within the client's budget.
+** Rationale: a second retry loop here multiplied that budget (a persistent
+** throttle sent 11 x max_attempts requests while the error said "gave up
+** after <max_attempts> attempts"). */
 static int ddb_run(AwsDdb *d, DdbCall *calls, int n, BzErr *err) {
     AwsCall *tmp = bz_malloc(sizeof(AwsCall) * (size_t)(n ? n : 1));
-    int *map = bz_malloc(sizeof(int) * (size_t)(n ? n : 1));
-    int rc = BZ_OK, attempt = 0, i, k = n;
-    if (!tmp || !map) {
-        bz_free(tmp);
-        bz_free(map);
-        return bz_err(err, BZ_NOMEM, "out of memory");
-    }
-    for (i = 0; i < n; i++) map[i] = i;
-    while (k > 0) {
-        int again = 0;
-        BzErr e = {0};
-        for (i = 0; i < k; i++) tmp[i] = calls[map[i]].call;
-        aws_client_run(d->cl, tmp, k, &e);
-        stats_add(d, (uint64_t)k, 0, attempt ? (uint64_t)k : 0);
-        for (i = 0; i < k; i++) calls[map[i]].call = tmp[i];
-        for (i = 0; i < k; i++) {
-            AwsCall *c = &calls[map[i]].call;
-            if (c->rc && retryable_code(c->err_code) && attempt < 10) {
-                aws_call_free(c);
-                map[again++] = map[i];
-            }
-        }
-        k = again;
-        if (k) backoff(attempt++);
-    }
+    int rc = BZ_OK, i;
+    BzErr e = {0};
+    if (!tmp) return bz_err(err, BZ_NOMEM, "out of memory");
+    for (i = 0; i < n; i++) tmp[i] = calls[i].call;
+    aws_client_run(d->cl, tmp, n, &e);
+    stats_add(d, (uint64_t)n, 0, 0);
+    for (i = 0; i < n; i++) calls[i].call = tmp[i];
     for (i = 0; i < n; i++)
         if (calls[i].call.rc) {
             *err = calls[i].call.err;
@@ -174,7 +164,6 @@ static int ddb_run(AwsDdb *d, DdbCall *calls, int n, BzErr *err) {
             break;
         }
     bz_free(tmp);
-    bz_free(map);
     return rc;
 }
 
@@ -1330,7 +1319,25 @@ static int apply_atomic(AwsDdb *d, AwsDdbTxn *x, TxnOp *m, int n, BzErr *err) {
         append_op(&b, x, o);
         bz_buf_appendc(&b, '}');
     }
-    bz_buf_appendz(&b, "]}");
+    /* Rationale: an idempotency token, the same on every retry of this body.
+    ** Without it a COMMIT whose answer was lost (connection reset, timeout,
+    ** 500 after the write) was retried as a new transaction, whose
+    ** attribute_not_exists conditions then failed on its own items: a
+    ** "UNIQUE constraint failed" for a transaction that was applied. */
+    {
+        char tok[40];
+        unsigned char r[16];
+        if (getrandom(r, sizeof r, 0) != (ssize_t)sizeof r) {
+            uint64_t a = bz_now_ns() ^ (uint64_t)(uintptr_t)&b;
+            uint64_t c = (uint64_t)rand() << 32 ^ (uint64_t)rand();
+            memcpy(r, &a, 8);
+            memcpy(r + 8, &c, 8);
+        }
+        for (int i = 0; i < 16; i++) snprintf(tok + 2 * i, 3, "%02x", r[i]);
+        bz_buf_appendz(&b, "],\"ClientRequestToken\":\"");
+        bz_buf_appendz(&b, tok);
+        bz_buf_appendz(&b, "\"}");
+    }
     if (b.rc) {
         rc = bz_err(err, BZ_NOMEM, "out of memory");
         goto done;

@@ -144,7 +144,7 @@ void aws_ddb_free(AwsDdb *d);
 typedef struct AwsDdbStats {
     uint64_t requests;   /* DynamoDB operations (each page counts) */
     uint64_t items;      /* items received */
-    uint64_t retries;    /* throttling / unprocessed retries at this level */
+    uint64_t retries;    /* retried requests (throttling, 5xx, resets) and unprocessed rounds */
 } AwsDdbStats;
 void aws_ddb_stats(AwsDdb *d, AwsDdbStats *out);
 
@@ -152,7 +152,8 @@ void aws_ddb_stats(AwsDdb *d, AwsDdbStats *out);
 ** (caller frees with bz_free). Errors read
 ** "dynamodb table <label>: <Code>: <message> (HTTP 400, request id ..)";
 ** err_code (if not NULL, 64 bytes) receives DynamoDB's error code. Throttling
-** (incl. RequestLimitExceeded) is retried with backoff. */
+** (incl. RequestLimitExceeded), 5xx and connection errors are retried with
+** backoff by aws_client_run: 10 attempts in all, or BZ_AWS_MAX_ATTEMPTS. */
 int aws_ddb_call(AwsDdb *d, const char *op, const char *label, const char *body, size_t n_body,
                  char **reply, char *err_code, BzErr *err);
 
