@@ -6,6 +6,8 @@ next `count` requests matching a filter get a fault:
     500        500 InternalError (S3 XML error body)
     503        503 SlowDown
     403        403 AccessDenied
+    redirect   301 PermanentRedirect naming another region (x-amz-bucket-region:
+               eu-west-1), as S3 answers a request signed for the wrong region
     expired    400 ExpiredToken
     reset      headers + half the body, then a TCP reset
     truncate   headers (full Content-Length) + half the body, then a clean close
@@ -54,7 +56,7 @@ LOCK = threading.Lock()
 STATE = {"mode": None, "count": 0, "method": None, "path": None, "range": False, "stall": 30.0,
          "target": None, "code": None, "status": None}
 STATS = {"requests": 0, "faults": 0, "by_method": {}, "paths": [], "by_target": {},
-         "faults_by_target": {}}
+         "faults_by_target": {}, "regions": []}
 UPSTREAM = None
 
 ERRORS = {
@@ -144,6 +146,23 @@ class Handler(BaseHTTPRequestHandler):
         n = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(n) if n else None
         mode, stall = take_fault(self.command, self.path, self.headers)
+        auth = self.headers.get("Authorization") or ""
+        if "Credential=" in auth:  # the region the request was signed for
+            scope = auth.split("Credential=", 1)[1].split(",", 1)[0].split("/")
+            with LOCK:
+                STATS["regions"] = (STATS["regions"] + [scope[2] if len(scope) > 2 else "?"])[-50:]
+        if mode == "redirect":
+            xml = (b'<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>PermanentRedirect</Code>'
+                   b"<Message>The bucket you are attempting to access must be addressed using the "
+                   b"specified endpoint.</Message><Region>eu-west-1</Region>"
+                   b"<RequestId>FAULTREDIRECT</RequestId></Error>")
+            self.send_response(301)
+            self.send_header("Content-Type", "application/xml")
+            self.send_header("x-amz-bucket-region", "eu-west-1")
+            self.send_header("Content-Length", str(len(xml)))
+            self.end_headers()
+            self.wfile.write(xml)
+            return
         if mode in ERRORS:
             st, code, msg = ERRORS[mode]
             xml = (f'<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>{code}</Code>'

@@ -29,6 +29,18 @@ os.environ["BZ_AWS_LOW_SPEED_TIME"] = "2"
 os.environ["BZ_AWS_HEDGE_MIN_MS"] = "100000"  # hedging off unless a test lowers it
 try:
     check("through the proxy", one(db, "select s3_get(?)", f"{B}/f/blob") == blob)
+    # 301 PermanentRedirect for another region: followed once, re-signed for it
+    px.fault(mode="redirect", count=1, method="GET")
+    n0 = len(px.stats()["regions"])
+    got = one(db, "select s3_get(?)", f"{B}/f/blob")
+    regions = px.stats()["regions"][n0:]
+    check("301 redirect followed once", got == blob, got if isinstance(got, str) else len(got or b""))
+    check("the retry is signed for the bucket's region", regions[-1:] == ["eu-west-1"], regions)
+    px.fault(mode="redirect", count=2, method="GET")
+    got = one(db, "select s3_get(?)", f"{B}/f/blob")
+    check("a second redirect is an error naming the URL and code",
+          isinstance(got, str) and "PermanentRedirect" in got and "f/blob" in got, got)
+    px.fault(mode="clear")
     # (ExpiredToken refreshes credentials and retries once, so one fault)
     for mode in ["500", "503", "reset", "truncate", "stall", "expired"]:
         nf = 1 if mode == "expired" else 2
