@@ -204,8 +204,7 @@ void bz_buf_printf(BzBuf *b, const char *fmt, ...) {
     va_end(ap);
 }
 
-/* Length of the valid UTF-8 sequence at p (1..4), or 0 if invalid. */
-static size_t utf8_seq_len(const unsigned char *p, size_t n) {
+size_t bz_utf8_seq_len(const unsigned char *p, size_t n) {
     unsigned c = p[0];
     if (c < 0x80) return 1;
     if (c >= 0xC2 && c <= 0xDF) return (n >= 2 && (p[1] & 0xC0) == 0x80) ? 2 : 0;
@@ -233,18 +232,18 @@ int bz_utf8_valid(const unsigned char *p, size_t n) {
             i++;
             continue;
         }
-        size_t k = utf8_seq_len(p + i, n - i);
+        size_t k = bz_utf8_seq_len(p + i, n - i);
         if (!k) return 0;
         i += k;
     }
     return 1;
 }
 
-void bz_buf_json_str(BzBuf *b, const char *z, size_t n) {
+void bz_json_str_put(const char *z, size_t n, BzPutFn put, void *ctx) {
     static const char hex[] = "0123456789abcdef";
     const unsigned char *p = (const unsigned char *)z;
     size_t i = 0, run = 0;
-    bz_buf_appendc(b, '"');
+    put(ctx, "\"", 1);
     while (i < n) {
         unsigned c = p[i];
         if (c >= 0x20 && c != '"' && c != '\\' && c < 0x80) {
@@ -252,32 +251,40 @@ void bz_buf_json_str(BzBuf *b, const char *z, size_t n) {
             run++;
             continue;
         }
-        if (run) bz_buf_append(b, z + i - run, run);
+        if (run) put(ctx, z + i - run, run);
         run = 0;
         if (c < 0x80) {
             char esc[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15]};
             switch (c) {
-            case '"': bz_buf_append(b, "\\\"", 2); break;
-            case '\\': bz_buf_append(b, "\\\\", 2); break;
-            case '\n': bz_buf_append(b, "\\n", 2); break;
-            case '\r': bz_buf_append(b, "\\r", 2); break;
-            case '\t': bz_buf_append(b, "\\t", 2); break;
-            default: bz_buf_append(b, esc, 6); break;
+            case '"': put(ctx, "\\\"", 2); break;
+            case '\\': put(ctx, "\\\\", 2); break;
+            case '\n': put(ctx, "\\n", 2); break;
+            case '\r': put(ctx, "\\r", 2); break;
+            case '\t': put(ctx, "\\t", 2); break;
+            default: put(ctx, esc, 6); break;
             }
             i++;
         } else {
-            size_t k = utf8_seq_len(p + i, n - i);
+            size_t k = bz_utf8_seq_len(p + i, n - i);
             if (k) {
-                bz_buf_append(b, z + i, k);
+                put(ctx, z + i, k);
                 i += k;
             } else {
-                bz_buf_append(b, "\xEF\xBF\xBD", 3);
+                put(ctx, "\xEF\xBF\xBD", 3);
                 i++;
             }
         }
     }
-    if (run) bz_buf_append(b, z + i - run, run);
-    bz_buf_appendc(b, '"');
+    if (run) put(ctx, z + i - run, run);
+    put(ctx, "\"", 1);
+}
+
+static void buf_put(void *ctx, const char *p, size_t n) {
+    bz_buf_append((BzBuf *)ctx, p, n);
+}
+
+void bz_buf_json_str(BzBuf *b, const char *z, size_t n) {
+    bz_json_str_put(z, n, buf_put, b);
 }
 
 char *bz_buf_take(BzBuf *b) {

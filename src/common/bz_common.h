@@ -124,10 +124,17 @@ void bz_buf_printf(BzBuf *b, const char *fmt, ...)
 /* Append z as a JSON string literal (quotes and escapes; invalid UTF-8 bytes
 ** become U+FFFD). */
 void bz_buf_json_str(BzBuf *b, const char *z, size_t n);
+/* The same escaping, written through put(ctx, bytes, n) pieces, for writers
+** that are not a BzBuf. */
+typedef void (*BzPutFn)(void *ctx, const char *p, size_t n);
+void bz_json_str_put(const char *z, size_t n, BzPutFn put, void *ctx);
 /* Detach the data (NUL-terminated, caller frees with bz_free) and reset. */
 char *bz_buf_take(BzBuf *b);
 
 /* ---- Misc ------------------------------------------------------------- */
+/* Length (2..4) of the valid multi-byte UTF-8 sequence at p[0..n), 1 for
+** ASCII, 0 if invalid (overlong, surrogate, truncated). */
+size_t bz_utf8_seq_len(const unsigned char *p, size_t n);
 /* 1 if p[0..n) is valid UTF-8 (no overlongs, no surrogates). */
 int bz_utf8_valid(const unsigned char *p, size_t n);
 /* Monotonic clock in nanoseconds / milliseconds. */

@@ -349,64 +349,13 @@ static void out_c(Rd *r, char c) {
     r->out[r->o++] = c;
 }
 
-static size_t utf8_len(const unsigned char *p, size_t n) {
-    unsigned c = p[0];
-    if (c >= 0xC2 && c <= 0xDF) return (n >= 2 && (p[1] & 0xC0) == 0x80) ? 2 : 0;
-    if (c >= 0xE0 && c <= 0xEF) {
-        if (n < 3 || (p[1] & 0xC0) != 0x80 || (p[2] & 0xC0) != 0x80) return 0;
-        if (c == 0xE0 && p[1] < 0xA0) return 0;
-        if (c == 0xED && p[1] >= 0xA0) return 0;
-        return 3;
-    }
-    if (c >= 0xF0 && c <= 0xF4) {
-        if (n < 4 || (p[1] & 0xC0) != 0x80 || (p[2] & 0xC0) != 0x80 || (p[3] & 0xC0) != 0x80)
-            return 0;
-        if (c == 0xF0 && p[1] < 0x90) return 0;
-        if (c == 0xF4 && p[1] >= 0x90) return 0;
-        return 4;
-    }
-    return 0;
+static void rd_put(void *ctx, const char *p, size_t n) {
+    out_put((Rd *)ctx, p, n);
 }
 
 /* Write text as a JSON string literal, escaped as bz_buf_json_str does. */
 static void out_json_str(Rd *r, const char *z, size_t n) {
-    static const char hex[] = "0123456789abcdef";
-    const unsigned char *p = (const unsigned char *)z;
-    size_t i = 0, run = 0;
-    out_c(r, '"');
-    while (i < n && !r->rc) {
-        unsigned c = p[i];
-        if (c >= 0x20 && c != '"' && c != '\\' && c < 0x80) {
-            i++;
-            run++;
-            continue;
-        }
-        if (run) out_put(r, z + i - run, run);
-        run = 0;
-        if (c < 0x80) {
-            char esc[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15]};
-            switch (c) {
-            case '"': out_put(r, "\\\"", 2); break;
-            case '\\': out_put(r, "\\\\", 2); break;
-            case '\n': out_put(r, "\\n", 2); break;
-            case '\r': out_put(r, "\\r", 2); break;
-            case '\t': out_put(r, "\\t", 2); break;
-            default: out_put(r, esc, 6); break;
-            }
-            i++;
-        } else {
-            size_t k = utf8_len(p + i, n - i);
-            if (k) {
-                out_put(r, z + i, k);
-                i += k;
-            } else {
-                out_put(r, "\xEF\xBF\xBD", 3);
-                i++;
-            }
-        }
-    }
-    if (run) out_put(r, z + i - run, run);
-    out_c(r, '"');
+    bz_json_str_put(z, n, rd_put, r);
 }
 
 /* ---- generic skip ------------------------------------------------------------------------ */
