@@ -232,26 +232,6 @@ static void opts_from_conn(HbeeOpts *o, const HbeeConn *c) {
     o->price = c->price;
 }
 
-/* Strip quotes: 'x', "x" (doubled quotes inside). bz_malloc'd. */
-static char *unquote(const char *z) {
-    size_t n = strlen(z);
-    while (n && (*z == ' ' || *z == '\t' || *z == '\n'))
-        z++, n--;
-    while (n && (z[n - 1] == ' ' || z[n - 1] == '\t' || z[n - 1] == '\n'))
-        n--;
-    if (n >= 2 && (z[0] == '\'' || z[0] == '"') && z[n - 1] == z[0]) {
-        char q = z[0], *out = bz_malloc(n), *o = out;
-        if (!out) return NULL;
-        for (size_t i = 1; i < n - 1; i++) {
-            *o++ = z[i];
-            if (z[i] == q && i + 1 < n - 1 && z[i + 1] == q) i++;
-        }
-        *o = 0;
-        return out;
-    }
-    return bz_strndup(z, n);
-}
-
 /* ---- planning against the user's connection --------------------------------- */
 
 typedef struct HbeePlan {
@@ -563,7 +543,7 @@ static int hbeeConnect(sqlite3 *db, void *pAux, int argc, const char *const *arg
             goto fail;
         }
         char *k = bz_strndup(argv[i], (size_t)(eq - argv[i]));
-        char *v = unquote(eq + 1);
+        char *v = bz_unquote(eq + 1, strlen(eq + 1));
         if (!k || !v) {
             bz_free(k);
             bz_free(v);
