@@ -1703,9 +1703,14 @@ static int scan_select_pages(PqScan *s, int g, BzErr *err) {
 ** the page headers in it, whatever the first data page still needs. Later
 ** pages, if any, are read on demand. ranges has room for one per leaf. */
 /* Rationale: without an offset index the first page's size is only known
-** from its header; a 1 MiB window holds the whole first page of most columns
-** (writers cut pages at about 1 MiB), so most LIMIT queries need one batch. */
-#define PQ_FIRST_WINDOW ((uint64_t)1 << 20)
+** from its header, so a LIMIT query reads a window of each chunk first and
+** then whatever the first data page still needs. On a remote source a round
+** trip costs about as much as a few MB of transfer (tens of ms at ~100 MB/s),
+** so the window is 2 MiB there: the whole first page of most columns (writers
+** cut pages at about 1 MiB) in one batch. Local reads cost little, so the
+** window stays small. */
+#define PQ_FIRST_WINDOW_REMOTE ((uint64_t)2 << 20)
+#define PQ_FIRST_WINDOW_LOCAL ((uint64_t)256 << 10)
 static int scan_read_first_pages(PqScan *s, BzRange *ranges, BzErr *err) {
     PqFile *f = s->f;
     int nr = 0, i, rc, pass;
@@ -1716,7 +1721,7 @@ static int scan_read_first_pages(PqScan *s, BzRange *ranges, BzErr *err) {
             uint64_t want = 0;
             if (!s->leaf_want[i] || !c->len) continue;
             if (pass == 0) {
-                want = BZ_MIN(c->len, PQ_FIRST_WINDOW);
+                want = BZ_MIN(c->len, f->src->local ? PQ_FIRST_WINDOW_LOCAL : PQ_FIRST_WINDOW_REMOTE);
             } else { /* walk the headers: dictionary page, then the first data page */
                 uint64_t p = 0;
                 for (int k = 0; k < 4 && p < c->have; k++) {
