@@ -1334,15 +1334,9 @@ static int metaFilter(sqlite3_vtab_cursor *cur, int idxNum, const char *idxStr, 
             MetaCell *r = sink_row(&s);
             char lt[64];
             if (!r) break;
-            /* dotted path */
             BzBuf pb;
-            int chain[64], d = 0;
-            for (int j = i; j > 0 && d < 64; j = pf->nodes[j].parent) chain[d++] = j;
             bz_buf_init(&pb, 0);
-            while (d > 0) {
-                bz_buf_appendz(&pb, pf->nodes[chain[--d]].el->name);
-                if (d) bz_buf_appendc(&pb, '.');
-            }
+            pq_node_path(pf, i, &pb);
             cell_text(&s, &r[0], e->name, strlen(e->name));
             cell_text(&s, &r[1], pb.data ? pb.data : "", pb.n);
             bz_buf_free(&pb);

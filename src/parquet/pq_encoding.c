@@ -49,31 +49,13 @@ static inline void st64(uint8_t *p, uint64_t v) {
     memcpy(p, &v, 8);
 }
 
-/* ULEB128 of at most 32 bits at p[*pos..n). Returns 1 and advances *pos, 0 if
-** *pos == n (clean end of data), -1 if truncated or wider than 32 bits. */
-static int uleb32(const uint8_t *p, size_t n, size_t *pos, uint32_t *v) {
-    size_t i = *pos;
-    uint32_t r = 0;
-    if (i >= n) return 0;
-    for (int shift = 0; shift <= 28; shift += 7) {
-        uint8_t b;
-        if (i >= n) return -1;
-        b = p[i++];
-        if (shift == 28 && (b & 0xF0)) return -1;
-        r |= (uint32_t)(b & 0x7F) << shift;
-        if (!(b & 0x80)) {
-            *pos = i;
-            *v = r;
-            return 1;
-        }
-    }
-    return -1;
-}
-
-/* ULEB128 of at most 64 bits; same returns as uleb32. */
+/* ULEB128 of at most 64 bits at p[*pos..n). Returns 1 and advances *pos, 0 if
+** *pos == n (clean end of data), -1 if truncated or wider than 64 bits
+** (*v is 0 then). */
 static int uleb64(const uint8_t *p, size_t n, size_t *pos, uint64_t *v) {
     size_t i = *pos;
     uint64_t r = 0;
+    *v = 0;
     if (i >= n) return 0;
     for (int shift = 0; shift <= 63; shift += 7) {
         uint8_t b;
@@ -88,6 +70,19 @@ static int uleb64(const uint8_t *p, size_t n, size_t *pos, uint64_t *v) {
         }
     }
     return -1;
+}
+
+/* ULEB128 of at most 32 bits (at most 5 bytes); same returns as uleb64. */
+static int uleb32(const uint8_t *p, size_t n, size_t *pos, uint32_t *v) {
+    size_t i = *pos;
+    uint64_t r = 0;
+    int rc = uleb64(p, n, &i, &r);
+    *v = 0;
+    if (rc != 1) return rc;
+    if (i - *pos > 5 || r > UINT32_MAX) return -1;
+    *pos = i;
+    *v = (uint32_t)r;
+    return 1;
 }
 
 static inline uint64_t unzigzag(uint64_t u) {

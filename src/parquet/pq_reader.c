@@ -161,6 +161,15 @@ static int is_map_annot(const PqSchemaElement *e) {
            e->converted_type == PQ_CT_MAP_KEY_VALUE;
 }
 
+void pq_node_path(const PqFile *f, int node, BzBuf *b) {
+    int chain[64], depth = 0; /* schema nesting is limited to 64 when built */
+    for (int j = node; j > 0 && depth < 64; j = f->nodes[j].parent) chain[depth++] = j;
+    while (depth > 0) {
+        bz_buf_appendz(b, f->nodes[chain[--depth]].el->name);
+        if (depth) bz_buf_appendc(b, '.');
+    }
+}
+
 /* Build the node tree from the flattened (depth-first) schema. */
 static int build_schema(PqFile *f, BzErr *err) {
     PqFileMeta *m = f->meta;
@@ -255,7 +264,6 @@ static int build_schema(PqFile *f, BzErr *err) {
             PqLeaf *l = &f->leaves[k++];
             const PqSchemaElement *e = nd->el;
             BzBuf path;
-            int chain[64], depth = 0, j;
             l->node = i;
             l->max_def = nd->def;
             l->max_rep = nd->rep;
@@ -265,12 +273,8 @@ static int build_schema(PqFile *f, BzErr *err) {
             l->scale = e->logical.kind == PQ_LT_DECIMAL ? e->logical.scale : e->scale;
             l->precision = e->logical.kind == PQ_LT_DECIMAL ? e->logical.precision : e->precision;
             if (l->scale < 0 || l->scale > 76) l->scale = 0;
-            for (j = i; j > 0 && depth < 64; j = f->nodes[j].parent) chain[depth++] = j;
             bz_buf_init(&path, 0);
-            while (depth > 0) {
-                bz_buf_appendz(&path, f->nodes[chain[--depth]].el->name);
-                if (depth) bz_buf_appendc(&path, '.');
-            }
+            pq_node_path(f, i, &path);
             if (path.rc) return bz_err(err, BZ_NOMEM, "out of memory");
             l->path = bz_buf_take(&path);
             if (l->max_def > 255 || l->max_rep > 255)

@@ -117,6 +117,8 @@ typedef struct PqOpenOpts {
 ** error. Errors name the source. */
 int pq_file_open(BzReadAt *src, const PqOpenOpts *opts, PqFile **out, BzErr *err);
 void pq_file_close(PqFile *f);
+/* Append the dotted path of schema node `node` ("a.list.element") to b. */
+void pq_node_path(const PqFile *f, int node, BzBuf *b);
 /* Declared SQL type name of a field ("INTEGER", "REAL", "TEXT", "BLOB"). */
 const char *pq_field_decltype(const PqFile *f, int field);
 
