@@ -107,8 +107,7 @@ typedef struct PqCursor {
     PqPred *filters;      /* exact predicates mapped to the current file's fields */
     PqPred *prune;        /* every predicate mapped to the current file's fields */
     int n_prune;
-    PqValue *in_vals;  /* storage for IN lists */
-    char **owned;      /* copies of text/blob constraint values */
+    char **owned;      /* copies of text/blob constraint values and IN lists */
     int n_owned;
     int64_t limit, offset;
     int64_t returned;
@@ -758,13 +757,11 @@ static void cursor_reset_plan(PqCursor *c) {
     bz_free(c->owned);
     bz_free(c->preds);
     bz_free(c->preds_exact);
-    bz_free(c->in_vals);
     c->owned = NULL;
     c->n_owned = 0;
     c->preds = NULL;
     c->preds_exact = NULL;
     c->n_preds = 0;
-    c->in_vals = NULL;
 }
 
 static int pqtabClose(sqlite3_vtab_cursor *cur) {
@@ -1065,9 +1062,6 @@ static int pqtabFilter(sqlite3_vtab_cursor *cur, int idxNum, const char *idxStr,
                     n++;
                 }
                 if (rc != SQLITE_OK && rc != SQLITE_DONE) { bz_free(vals); return rc; }
-                /* keep the IN storage alive with the plan */
-                bz_free(c->in_vals); /* only one IN list per cursor is kept in in_vals... */
-                c->in_vals = NULL;
                 char **no = bz_realloc(c->owned, (size_t)(c->n_owned + 1) * sizeof *no);
                 if (!no) { bz_free(vals); return SQLITE_NOMEM; }
                 c->owned = no;

@@ -1591,7 +1591,6 @@ static void json_value(const PqFile *f, const PqLeaf *l, const void *vals, int v
 ** Scan
 */
 typedef struct FieldState {
-    int wanted;
     int64_t row;       /* row (within the row group) the cursors are positioned at */
     BzBuf json;        /* nested rendering */
     char buf[256];     /* flat text rendering */
@@ -1892,7 +1891,6 @@ int pq_scan_open(PqFile *f, const PqScanOpts *o, PqScan **out, BzErr *err) {
     }
     for (i = 0; i < f->n_fields; i++) {
         s->want[i] = !s->o.want || s->o.want[i];
-        s->fs[i].wanted = s->want[i];
         bz_buf_init(&s->fs[i].json, (size_t)256 << 20);
         if (s->want[i])
             for (int j = 0; j < f->fields[i].n_leaves; j++) s->leaf_want[f->fields[i].first_leaf + j] = 1;
