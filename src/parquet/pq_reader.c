@@ -419,29 +419,29 @@ int pq_file_open(BzReadAt *src, const PqOpenOpts *opts, PqFile **out, BzErr *err
         goto fail;
     }
     f->footer_len = flen;
-    if (flen + 8 <= tail_len) {
-        const uint8_t *fp = tail + tail_len - 8 - flen;
-        rc = pq_meta_parse(fp, flen, &f->meta, err);
-        if (!rc && src->etag && src->etag[0]) {
+    {
+        const uint8_t *fp; /* the footer: inside the tail, or read on its own */
+        rc = BZ_OK;
+        if (flen + 8 <= tail_len) {
+            fp = tail + tail_len - 8 - flen;
+        } else {
+            footer = bz_malloc(flen);
+            if (!footer) {
+                rc = bz_err(err, BZ_NOMEM, "out of memory");
+                goto fail;
+            }
+            rc = pq_read(src, size - 8 - flen, flen, footer, err);
+            fp = footer;
+        }
+        if (!rc) rc = pq_meta_parse(fp, flen, &f->meta, err);
+        if (rc) {
+            bz_err_prefix(err, "footer");
+            goto fail;
+        }
+        if (src->etag && src->etag[0]) {
             pq_footer_cache_put(src->name, src->etag, fp, flen);
             if (opts && opts->footer_put) opts->footer_put(opts->footer_ctx, src->name, src->etag, fp, flen);
         }
-    } else {
-        footer = bz_malloc(flen);
-        if (!footer) {
-            rc = bz_err(err, BZ_NOMEM, "out of memory");
-            goto fail;
-        }
-        rc = pq_read(src, size - 8 - flen, flen, footer, err);
-        if (!rc) rc = pq_meta_parse(footer, flen, &f->meta, err);
-        if (!rc && src->etag && src->etag[0]) {
-            pq_footer_cache_put(src->name, src->etag, footer, flen);
-            if (opts && opts->footer_put) opts->footer_put(opts->footer_ctx, src->name, src->etag, footer, flen);
-        }
-    }
-    if (rc) {
-        bz_err_prefix(err, "footer");
-        goto fail;
     }
 parsed:
     if (f->meta->encrypted) {
