@@ -62,6 +62,8 @@ typedef struct LambdaExec {
     AwsS3 *s3; /* scratch reads, or NULL */
     char *zPath, *zLabel, *zScratch;
     int maxConc, nThreads, nIdle;
+    pthread_t *aTh; /* every invoker started, joined by lambda_close */
+    int nTh;
     ExecRTasks t;
     int *aRunq, nRunq, nRunqAlloc;
     Event *evHead, *evTail;
@@ -79,6 +81,7 @@ static void lx_free(LambdaExec *x) {
     aws_s3_free(x->s3);
     exec_rtasks_free(&x->t);
     bz_free(x->aRunq);
+    bz_free(x->aTh);
     bz_free(x->zPath);
     bz_free(x->zLabel);
     bz_free(x->zScratch);
@@ -244,10 +247,14 @@ static int enqueue_locked(LambdaExec *x, int i, BzErr *err) {
     if (x->nIdle < x->nRunq && x->nThreads < x->maxConc) {
         pthread_t th;
         pthread_attr_t at;
+        if (!x->aTh) {
+            x->aTh = bz_malloc((size_t)x->maxConc * sizeof *x->aTh);
+            if (!x->aTh) return bz_err(err, BZ_NOMEM, "out of memory");
+        }
         pthread_attr_init(&at);
-        pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED);
         pthread_attr_setstacksize(&at, (size_t)1 << 20);
         if (pthread_create(&th, &at, invoker_main, x) == 0) {
+            x->aTh[x->nTh++] = th;
             x->nThreads++;
             x->refs++;
         }
@@ -376,13 +383,18 @@ static int lambda_collect(Executor *ex, uint8_t **out, size_t *n, BzErr *err) {
     return rc;
 }
 
+/* Joins every invoker thread before returning: a thread still running code
+** of this library after close would crash a host that unloads the extension
+** when the connection closes. */
 static void lambda_close(Executor *ex) {
     LambdaExec *x = (LambdaExec *)ex;
     pthread_mutex_lock(&x->mu);
     x->stop = 1;
     pthread_cond_broadcast(&x->cvWork);
-    while (x->nThreads > 0)
-        pthread_cond_wait(&x->cvEvent, &x->mu);
+    pthread_mutex_unlock(&x->mu);
+    for (int i = 0; i < x->nTh; i++)
+        pthread_join(x->aTh[i], NULL);
+    pthread_mutex_lock(&x->mu);
     lx_unref_locked(x);
 }
 
