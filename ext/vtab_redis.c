@@ -746,6 +746,17 @@ static int redisConnectAny(sqlite3 *db, void *pAux, int argc, const char *const 
     *ppVtab = &p->base;
     return SQLITE_OK;
 fail:
+    {   /* every message names the module, once */
+        const char *zMod = p->eKind == RV_LIST ? "redis_list" : "redis_stream";
+        size_t nMod = strlen(zMod);
+        if (*pzErr && !(strncmp(*pzErr, zMod, nMod) == 0 && (*pzErr)[nMod] == ':')) {
+            char *z = sqlite3_mprintf("%s: %s", zMod, *pzErr);
+            if (z) {
+                sqlite3_free(*pzErr);
+                *pzErr = z;
+            }
+        }
+    }
     bz_buf_free(&sql);
     bz_free(zCols);
     vt_free(p);

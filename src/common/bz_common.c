@@ -31,6 +31,11 @@ int bz_err_prefix(BzErr *e, const char *fmt, ...) {
     va_start(ap, fmt);
     vsnprintf(head, sizeof head, fmt, ap);
     va_end(ap);
+    {   /* a message that already starts with this context keeps it once */
+        size_t h = strlen(head);
+        if (h && strncmp(e->msg, head, h) == 0 && e->msg[h] == ':' && e->msg[h + 1] == ' ')
+            return e->code;
+    }
     memcpy(old, e->msg, sizeof old);
     {
         size_t h = strlen(head), o = strnlen(old, sizeof old - 1);

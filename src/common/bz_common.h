@@ -56,7 +56,8 @@ int bz_err(BzErr *e, int code, const char *fmt, ...)
 
 /* Prepend printf-formatted context to an already-set message:
 ** "page header truncated" -> "row group 3, column \"x\": page header truncated".
-** Returns e->code. */
+** A message that already starts with the same context and ": " is left as it
+** is, so a name added at two levels appears once. Returns e->code. */
 int bz_err_prefix(BzErr *e, const char *fmt, ...)
 #if defined(__GNUC__)
     __attribute__((format(printf, 2, 3)))

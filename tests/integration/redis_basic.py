@@ -441,7 +441,7 @@ def test_bad_input():
     e = err_of(c, f"CREATE VIRTUAL TABLE x7 USING redis_list(url='{URL}', key='k', key='j')")
     check(e is not None and "more than once" in e, "bad: duplicate option")
     e = err_of(c, f"CREATE VIRTUAL TABLE x7 USING redis_list(url='{URL}')")
-    check(e is not None and "key= is required" in e, "bad: missing key")
+    check(e is not None and "redis_list: key= is required" in e, "bad: missing key names the module")
     # redis_command.
     check(c.execute("SELECT redis_command(?, 'PING')", (URL,)).fetchone()[0] == "PONG",
           "redis_command: PING")

@@ -9,6 +9,10 @@ static void test_err(void) {
     bz_err_prefix(&e, "file %s", "x.parquet");
     CHECK_EQ_STR(e.msg, "file x.parquet: bad magic");
     CHECK_EQ_INT(e.code, BZ_CORRUPT);
+    bz_err_prefix(&e, "file %s", "x.parquet"); /* same context: kept once */
+    CHECK_EQ_STR(e.msg, "file x.parquet: bad magic");
+    bz_err_prefix(&e, "file"); /* a shorter head is new context */
+    CHECK_EQ_STR(e.msg, "file: file x.parquet: bad magic");
 }
 
 static void test_buf(void) {
