@@ -963,8 +963,9 @@ int bz_hbee_scan_executor(BzHbee *h, int n, char *const *azKey, char *const *azV
     for (int i = 0; i < n; i++)
         if ((rc = set_option(&o, azKey[i], azVal[i], err))) {
             size_t k = strlen(azKey[i]);
-            if (!sqlite3_strnicmp(err->msg, azKey[i], (int)k) && err->msg[k] == ':')
-                return bz_err_prefix(err, "option");
+            if (!sqlite3_strnicmp(err->msg, azKey[i], (int)k) && err->msg[k] == ':' &&
+                err->msg[k + 1] == ' ') /* "workers: expected ..." -> "option workers: ..." */
+                memmove(err->msg, err->msg + k + 2, strlen(err->msg + k + 2) + 1);
             return bz_err_prefix(err, "option %s", azKey[i]);
         }
     if (!run) return BZ_OK;
