@@ -19,6 +19,10 @@
 **   pushdown           0 turns off every pushdown (for tests); default 1
 **   row_groups         '0,3-5': read only these row groups of the one file (a
 **                      split, as hbee workers read it); rowids stay the file's
+**   executor           local, redis or lambda: scans run on hbee workers (scan
+**                      offload, see the section "scan offload" below); with it the
+**                      options of hbee(...) (workers, split_bytes, redis, queue,
+**                      function, scratch, max_concurrency, straggler_ms, ...)
 **
 ** The plan chosen by xBestIndex travels in idxStr, a string of
 ** space-separated tokens, and in argv in the same order:
