@@ -58,10 +58,11 @@ int sqlite3_buzzlite_init(sqlite3 *db, char **pzErrMsg, const sqlite3_api_routin
     rc = sqlite3_create_function(db, "buzzlite_version", 0,
                                  SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS, 0,
                                  bzVersionFunc, 0, 0);
-    if (rc == SQLITE_OK) rc = bz_register_parquet(db);
+    BzHbee *hbee = NULL;
+    if (rc == SQLITE_OK) rc = bz_register_hbee(db, &hbee);
+    if (rc == SQLITE_OK) rc = bz_register_parquet(db, hbee);
     if (rc == SQLITE_OK) rc = bz_register_redis(db);
     if (rc == SQLITE_OK) rc = bz_register_s3(db);
-    if (rc == SQLITE_OK) rc = bz_register_hbee(db);
     if (rc == SQLITE_OK) rc = bz_register_dynamodb(db);
     if (rc != SQLITE_OK && pzErrMsg) *pzErrMsg = sqlite3_mprintf("buzzlite: init failed (%d)", rc);
     return rc;

@@ -19,8 +19,42 @@ int bz_sqlite_rc(int bz_status);
 ** code for err->code. */
 int bz_vtab_error(sqlite3_vtab *pVtab, const BzErr *err);
 
+/* ---- vtab_hbee.c: what other tables use of hbee ---- */
+#include "exec/exec.h"
+
+/* A connection's hbee state: hbee_config defaults and the last run's stats.
+** Owned by the hbee module, freed when the connection closes. */
+typedef struct HbeeConn BzHbee;
+
+/* The hbee table and hbee_explain/hbee_config/hbee_last_stats; *out is the
+** connection's state, for the tables that offload scans. */
+int bz_register_hbee(sqlite3 *db, BzHbee **out);
+/* How src/exec reaches SQLite from the extension (never NULL once
+** bz_register_hbee ran). */
+const ExecSql *bz_hbee_sql(void);
+/* 1 if zKey is an executor option of hbee (executor, workers, split_bytes,
+** redis, queue, function, scratch, max_concurrency, straggler_ms,
+** memory_mb, price_*, scan_mb_s). */
+int bz_hbee_is_option(const char *zKey);
+
+/* An executor for a scan offload, from the connection's hbee_config
+** defaults overridden by the n options azKey/azVal. */
+typedef struct BzHbeeRun {
+    Executor *ex;      /* caller closes with exec_close */
+    int nInflight;     /* tasks in flight at most */
+    int64_t splitBytes;
+    ExecPrice price;
+} BzHbeeRun;
+/* With run NULL only check the options (errors name the option). */
+int bz_hbee_scan_executor(BzHbee *h, int n, char *const *azKey, char *const *azVal, BzHbeeRun *run,
+                          BzErr *err);
+/* Make st the connection's hbee_last_stats (st's arrays taken over, st
+** zeroed). */
+void bz_hbee_set_last(BzHbee *h, ExecStats *st);
+
 /* ---- vtab_parquet.c ---- */
-int bz_register_parquet(sqlite3 *db);
+/* h: the connection's hbee state (for executor=). */
+int bz_register_parquet(sqlite3 *db, BzHbee *h);
 
 /* ---- vtab_redis.c ---- */
 int bz_register_redis(sqlite3 *db);
@@ -30,9 +64,5 @@ int bz_register_dynamodb(sqlite3 *db);
 
 /* ---- fn_s3.c ---- */
 int bz_register_s3(sqlite3 *db);
-
-/* ---- vtab_hbee.c ---- */
-/* The hbee table and hbee_explain/hbee_config/hbee_last_stats. */
-int bz_register_hbee(sqlite3 *db);
 
 #endif

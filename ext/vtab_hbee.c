@@ -935,9 +935,64 @@ static void conn_destroy(void *p) {
     bz_free(c);
 }
 
-int bz_register_hbee(sqlite3 *db) {
+const ExecSql *bz_hbee_sql(void) {
+    return &hbee_sql;
+}
+
+int bz_hbee_is_option(const char *zKey) {
+    static const char *const keys[] = {"executor",  "workers",           "split_bytes",
+                                       "redis",     "queue",             "function",
+                                       "scratch",   "max_concurrency",   "straggler_ms",
+                                       "memory_mb", "price_gb_s",        "price_1m_requests",
+                                       "scan_mb_s"};
+    for (size_t i = 0; i < BZ_ARRAY_LEN(keys); i++)
+        if (!sqlite3_stricmp(zKey, keys[i])) return 1;
+    return 0;
+}
+
+/* Rationale (tasks in flight): each result in flight is held by the
+** coordinator until its turn, so the window bounds memory: twice the
+** threads locally (one running, one waiting per thread), twice the
+** `workers` (default 4) for redis, and max_concurrency (default 16 for a
+** scan, not hbee's 100) for Lambda. */
+int bz_hbee_scan_executor(BzHbee *h, int n, char *const *azKey, char *const *azVal, BzHbeeRun *run,
+                          BzErr *err) {
+    HbeeOpts o;
+    int rc;
+    opts_from_conn(&o, h);
+    for (int i = 0; i < n; i++)
+        if ((rc = set_option(&o, azKey[i], azVal[i], err))) {
+            size_t k = strlen(azKey[i]);
+            if (!sqlite3_strnicmp(err->msg, azKey[i], (int)k) && err->msg[k] == ':' &&
+                err->msg[k + 1] == ' ') /* "workers: expected ..." -> "option workers: ..." */
+                memmove(err->msg, err->msg + k + 2, strlen(err->msg + k + 2) + 1);
+            return bz_err_prefix(err, "option %s", azKey[i]);
+        }
+    if (!run) return BZ_OK;
+    memset(run, 0, sizeof *run);
+    run->splitBytes = o.splitBytes;
+    run->price = o.price;
+    if (!strcmp(o.zExecutor, "lambda"))
+        run->nInflight = o.rem.maxConcurrency ? o.rem.maxConcurrency : 16;
+    else if (!strcmp(o.zExecutor, "redis"))
+        run->nInflight = 2 * (o.nWorkers ? o.nWorkers : 4);
+    else
+        run->nInflight = 2 * (o.nWorkers ? o.nWorkers : exec_cores());
+    if (!strcmp(o.zExecutor, "lambda") && !o.rem.maxConcurrency) o.rem.maxConcurrency = 16;
+    return make_executor(&o, &run->ex, err);
+}
+
+void bz_hbee_set_last(BzHbee *h, ExecStats *st) {
+    exec_stats_clear(&h->last);
+    h->last = *st;
+    h->bHaveLast = 1;
+    memset(st, 0, sizeof *st);
+}
+
+int bz_register_hbee(sqlite3 *db, BzHbee **out) {
     HbeeConn *c;
     int rc;
+    *out = NULL;
     if (!hbee_sql.open_v2) fill_exec_sql(&hbee_sql);
     c = bz_calloc(1, sizeof *c);
     if (!c) return SQLITE_NOMEM;
@@ -947,6 +1002,7 @@ int bz_register_hbee(sqlite3 *db) {
     /* the module owns c and frees it when the connection closes */
     rc = sqlite3_create_module_v2(db, "hbee", &hbeeModule, c, conn_destroy);
     if (rc != SQLITE_OK) return rc;
+    *out = c;
     rc = sqlite3_create_function(db, "hbee_explain", 1, SQLITE_UTF8 | SQLITE_DIRECTONLY, c,
                                  explainFunc, 0, 0);
     if (rc == SQLITE_OK)

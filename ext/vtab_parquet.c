@@ -19,6 +19,10 @@
 **   pushdown           0 turns off every pushdown (for tests); default 1
 **   row_groups         '0,3-5': read only these row groups of the one file (a
 **                      split, as hbee workers read it); rowids stay the file's
+**   executor           local, redis or lambda: scans run on hbee workers (scan
+**                      offload, see the section "scan offload" below); with it the
+**                      options of hbee(...) (workers, split_bytes, redis, queue,
+**                      function, scratch, max_concurrency, straggler_ms, ...)
 **
 ** The plan chosen by xBestIndex travels in idxStr, a string of
 ** space-separated tokens, and in argv in the same order:
@@ -47,6 +51,7 @@
 
 #include "aws/s3/aws_s3.h"
 #include "codec/bz_codec.h"
+#include "exec/exec.h"
 #include "parquet/pq_cache.h"
 #include "parquet/pq_dataset.h"
 #include "parquet/pq_prune.h"
@@ -84,7 +89,31 @@ typedef struct PqTable {
     char *row_groups;  /* row_groups= option: only these row groups of the one file */
     uint8_t *rg_only;  /* parsed row_groups, per row group of the file (NULL: all) */
     sqlite3 *mcache;   /* metadata_cache database, or NULL */
+    /* scan offload (executor=) */
+    BzHbee *hbee;      /* the connection's hbee state (hbee_config defaults, last stats) */
+    int n_exec;        /* executor options as given (executor=, workers=, ...) */
+    char **exec_keys, **exec_vals;
+    int n_fwd;         /* options the workers' split tables get */
+    char **fwd_keys, **fwd_vals;
 } PqTable;
+
+/* LIMIT + OFFSET up to this many rows stays in-process even with
+** executor=: reading the first pages here costs less than a task. */
+#define PQ_OFFLOAD_MIN_LIMIT 1000
+
+/* A split of a scan offload: row groups of one file and the SQL a worker
+** runs on it. */
+typedef struct OffSplit {
+    int file;
+    int n_rg;
+    int *rg;
+    int64_t rows, bytes;
+    char *sql;    /* owned */
+    char **cols;  /* file columns read (names borrowed from the table's files) */
+    int n_cols;
+    int *check;   /* indexes into the cursor's preds the coordinator evaluates */
+    int n_check;
+} OffSplit;
 
 #define PQ_CACHE_MAX 256 /* files whose footers stay open; beyond, reopen per scan */
 
@@ -113,10 +142,42 @@ typedef struct PqCursor {
     int64_t returned;
     /* hive values of the current file */
     char **hive_vals;
+    /* scan offload: this scan's rows come from hbees (see offload_start) */
+    int off;
+    BzHbeeRun run;     /* executor, kept across scans of this cursor */
+    int64_t id_base;   /* task ids used so far by run.ex */
+    int64_t task_base; /* task id of this scan's split 0 */
+    ExecScan *xs;
+    WireReader *rd;    /* result of split c->split, owned by xs */
+    int split;
+    WireValue *row;
+    OffSplit *splits;
+    int n_splits;
+    int *pos;          /* table data column -> position in a worker's row, -1: not read */
+    int n_need;
 } PqCursor;
+
+static void strs_free(char **a, int n) {
+    for (int i = 0; i < n; i++) bz_free(a[i]);
+    bz_free(a);
+}
+
+static int strs_push(char ***a, int *n, const char *z) {
+    char **na = bz_realloc(*a, (size_t)(*n + 1) * sizeof *na);
+    if (!na) return BZ_NOMEM;
+    *a = na;
+    na[*n] = bz_strdup(z);
+    if (!na[*n]) return BZ_NOMEM;
+    (*n)++;
+    return BZ_OK;
+}
 
 static void table_free(PqTable *t) {
     if (!t) return;
+    strs_free(t->exec_keys, t->n_exec);
+    strs_free(t->exec_vals, t->n_exec);
+    strs_free(t->fwd_keys, t->n_fwd);
+    strs_free(t->fwd_vals, t->n_fwd);
     bz_free(t->endpoint);
     bz_free(t->region);
     bz_free(t->row_groups);
@@ -351,11 +412,11 @@ static int pqtabConnect(sqlite3 *db, void *pAux, int argc, const char *const *ar
     int rc = SQLITE_OK, hive_opt = -1, i, npat = 0, nseen = 0;
     char **pats = NULL;
     char *seen[32];
-    (void)pAux;
     t = sqlite3_malloc(sizeof *t);
     if (!t) return SQLITE_NOMEM;
     memset(t, 0, sizeof *t);
     t->db = db;
+    t->hbee = pAux;
     t->pushdown = 1;
     bz_buf_init(&sql, 0);
     for (i = 3; i < argc; i++) {
@@ -406,6 +467,31 @@ static int pqtabConnect(sqlite3 *db, void *pAux, int argc, const char *const *ar
         if (nseen < (int)BZ_ARRAY_LEN(seen)) seen[nseen++] = sqlite3_mprintf("%s", ks);
         int b = 0, ok = bz_parse_bool(val, &b), known = 1;
         char *end = NULL;
+        if (t->hbee && bz_hbee_is_option(ks)) {
+            int nk = t->n_exec;
+            if (strs_push(&t->exec_keys, &nk, ks) || strs_push(&t->exec_vals, &t->n_exec, val)) {
+                if (nk > t->n_exec) bz_free(t->exec_keys[--nk]);
+                bz_free(key);
+                bz_free(val);
+                goto nomem;
+            }
+            bz_free(key);
+            bz_free(val);
+            continue;
+        }
+        /* what a worker's split table needs to read a file as this table does */
+        if (!sqlite3_stricmp(ks, "binary_as_string") || !sqlite3_stricmp(ks, "decimal_as_text") ||
+            !sqlite3_stricmp(ks, "pushdown") || !sqlite3_stricmp(ks, "anonymous") ||
+            !sqlite3_stricmp(ks, "endpoint") || !sqlite3_stricmp(ks, "region") ||
+            !sqlite3_stricmp(ks, "tail_size")) {
+            int nk = t->n_fwd;
+            if (strs_push(&t->fwd_keys, &nk, ks) || strs_push(&t->fwd_vals, &t->n_fwd, val)) {
+                if (nk > t->n_fwd) bz_free(t->fwd_keys[--nk]);
+                bz_free(key);
+                bz_free(val);
+                goto nomem;
+            }
+        }
         if (!sqlite3_stricmp(ks, "hive_partitioning")) { if (ok) hive_opt = b; }
         else if (!sqlite3_stricmp(ks, "union_by_name")) { if (ok) t->union_by_name = b; }
         else if (!sqlite3_stricmp(ks, "binary_as_string")) { if (ok) t->oopts.binary_as_string = b; }
@@ -444,6 +530,16 @@ static int pqtabConnect(sqlite3 *db, void *pAux, int argc, const char *const *ar
         }
         bz_free(key);
         bz_free(val);
+    }
+    if (t->n_exec) { /* executor options: checked now, applied at each scan */
+        int has_ex = 0;
+        for (i = 0; i < t->n_exec; i++) has_ex |= !sqlite3_stricmp(t->exec_keys[i], "executor");
+        if (!has_ex) {
+            bz_err(&err, BZ_MISUSE, "option %s needs executor= (local, redis, lambda) to run scans on hbees",
+                   t->exec_keys[0]);
+            goto fail;
+        }
+        if (bz_hbee_scan_executor(t->hbee, t->n_exec, t->exec_keys, t->exec_vals, NULL, &err)) goto fail;
     }
     t->s3opt.endpoint = t->endpoint;
     t->s3opt.region = t->region;
@@ -764,8 +860,12 @@ static void cursor_reset_plan(PqCursor *c) {
     c->n_preds = 0;
 }
 
+static void offload_stop(PqCursor *c);
+
 static int pqtabClose(sqlite3_vtab_cursor *cur) {
     PqCursor *c = (PqCursor *)cur;
+    offload_stop(c);
+    exec_close(c->run.ex);
     cursor_close_file(c);
     cursor_reset_plan(c);
     sqlite3_free(c);
@@ -852,54 +952,56 @@ static int hive_may_match(PqTable *t, const char *val, int col, const PqPred *p)
     return pq_pred_eval(p, &hv);
 }
 
-/* Open the next file that may match; sets c->eof when none is left. */
-static int cursor_next_file(PqCursor *c) {
+/* The hive values of file c->file into c->hive_vals. */
+static int load_hive_vals(PqCursor *c) {
     PqTable *t = (PqTable *)c->base.pVtab;
-    BzErr err = {0};
+    if (!t->n_hive) return BZ_OK;
+    c->hive_vals = bz_calloc((size_t)t->n_hive, sizeof(char *));
+    if (!c->hive_vals) return BZ_NOMEM;
+    for (int i = 0; i < t->n_hive; i++) {
+        HiveFind hf = {t->hive_cols[i].name, NULL};
+        pq_hive_segments(t->files.paths[c->file], hive_find, &hf);
+        c->hive_vals[i] = hf.val;
+    }
+    return BZ_OK;
+}
+
+/* Prepare file c->file for reading (the cursor's file state must be
+** closed): hive pruning, then open it and fill map, want, rg_skip, prune
+** and the exact filters (*pnFilters of them). *pSkip: nothing in the file
+** can match (the file may be left open; cursor_close_file cleans up). */
+static int file_prepare(PqCursor *c, int *pSkip, int *pnFilters, BzErr *err) {
+    PqTable *t = (PqTable *)c->base.pVtab;
     int i, rc;
-    for (;;) {
-        cursor_close_file(c);
-        c->file++;
-        if (c->file >= t->files.n) {
-            c->eof = 1;
-            return SQLITE_OK;
+    const char *path = t->files.paths[c->file];
+    *pSkip = 1;
+    *pnFilters = 0;
+    /* hive partition pruning before the file is opened */
+    if (t->n_hive) {
+        if (load_hive_vals(c)) return bz_err(err, BZ_NOMEM, "out of memory");
+        for (i = 0; i < c->n_preds; i++) {
+            int col = c->preds[i].field;
+            if (col >= t->n_data &&
+                !hive_may_match(t, c->hive_vals[col - t->n_data], col, &c->preds[i]))
+                return BZ_OK;
         }
-        const char *path = t->files.paths[c->file];
-        /* hive partition pruning before the file is opened */
-        if (t->n_hive) {
-            c->hive_vals = bz_calloc((size_t)t->n_hive, sizeof(char *));
-            if (!c->hive_vals) return SQLITE_NOMEM;
-            for (i = 0; i < t->n_hive; i++) {
-                HiveFind hf = {t->hive_cols[i].name, NULL};
-                pq_hive_segments(path, hive_find, &hf);
-                c->hive_vals[i] = hf.val;
-            }
-            int skip = 0;
-            for (i = 0; i < c->n_preds && !skip; i++) {
-                int col = c->preds[i].field;
-                if (col >= t->n_data)
-                    skip = !hive_may_match(t, c->hive_vals[col - t->n_data], col, &c->preds[i]);
-            }
-            if (skip) continue;
-        }
-        rc = table_open_file(t, c->file, &c->pf, &c->pf_owned, &err);
-        if (rc) goto fail;
+    }
+    rc = table_open_file(t, c->file, &c->pf, &c->pf_owned, err);
+    if (rc) return rc;
+    {
         PqFile *pf = c->pf;
         c->map = bz_malloc(sizeof(int) * (size_t)(t->n_data + 1));
         c->want = bz_calloc((size_t)pf->n_fields + 1, 1);
         c->rg_skip = bz_calloc((size_t)pf->meta->n_row_groups + 1, 1);
-        if (!c->map || !c->want || !c->rg_skip) return SQLITE_NOMEM;
+        if (!c->map || !c->want || !c->rg_skip) return bz_err(err, BZ_NOMEM, "out of memory");
         for (i = 0; i < t->n_data; i++) {
             int k = -1;
             if (!t->union_by_name) {
                 k = i < pf->n_fields ? i : -1;
                 if (k < 0 || sqlite3_stricmp(pf->fields[i].name, t->data_names[i]) != 0 ||
-                    pf->fields[i].sql_type != t->data_sqltype[i]) {
-                    bz_err(&err, BZ_MISUSE, "schema mismatch: %s differs from %s at column \"%s\" "
-                           "(use union_by_name=1)", path, t->files.paths[0], t->data_names[i]);
-                    rc = BZ_MISUSE;
-                    goto fail;
-                }
+                    pf->fields[i].sql_type != t->data_sqltype[i])
+                    return bz_err(err, BZ_MISUSE, "schema mismatch: %s differs from %s at column \"%s\" "
+                                  "(use union_by_name=1)", path, t->files.paths[0], t->data_names[i]);
             } else {
                 for (int f = 0; f < pf->n_fields; f++)
                     if (sqlite3_stricmp(pf->fields[f].name, t->data_names[i]) == 0) k = f;
@@ -908,18 +1010,15 @@ static int cursor_next_file(PqCursor *c) {
             int bit = i < 63 ? i : 63;
             if (k >= 0 && (c->used & ((uint64_t)1 << bit))) c->want[k] = 1;
         }
-        if (!t->union_by_name && pf->n_fields != t->n_data) {
-            bz_err(&err, BZ_MISUSE, "schema mismatch: %s has %d columns, %s has %d (use union_by_name=1)",
-                   path, pf->n_fields, t->files.paths[0], t->n_data);
-            rc = BZ_MISUSE;
-            goto fail;
-        }
+        if (!t->union_by_name && pf->n_fields != t->n_data)
+            return bz_err(err, BZ_MISUSE, "schema mismatch: %s has %d columns, %s has %d (use union_by_name=1)",
+                          path, pf->n_fields, t->files.paths[0], t->n_data);
         /* row-group pruning: translate predicates to this file's fields */
         int any = 0;
         if (c->n_preds) {
             PqPred *fp = bz_calloc((size_t)c->n_preds, sizeof *fp);
             int nf = 0;
-            if (!fp) return SQLITE_NOMEM;
+            if (!fp) return bz_err(err, BZ_NOMEM, "out of memory");
             for (i = 0; i < c->n_preds; i++) {
                 int col = c->preds[i].field;
                 if (col >= t->n_data || c->map[col] < 0) continue;
@@ -941,12 +1040,12 @@ static int cursor_next_file(PqCursor *c) {
                 any |= !c->rg_skip[g];
             }
         }
-        if (!any) continue;
+        if (!any) return BZ_OK;
         /* exact predicates become scanner filters; on a column this file
         ** lacks (union_by_name) the value is NULL for every row */
         int nf = 0, none = 0;
         c->filters = bz_calloc((size_t)c->n_preds + 1, sizeof(PqPred));
-        if (!c->filters) return SQLITE_NOMEM;
+        if (!c->filters) return bz_err(err, BZ_NOMEM, "out of memory");
         for (i = 0; i < c->n_preds; i++) {
             int col = c->preds[i].field;
             if (!c->preds_exact[i]) continue;
@@ -960,7 +1059,29 @@ static int cursor_next_file(PqCursor *c) {
             c->want[c->map[col]] = 1;
             nf++;
         }
-        if (none) continue;
+        if (none) return BZ_OK;
+        *pnFilters = nf;
+        *pSkip = 0;
+        return BZ_OK;
+    }
+}
+
+/* Open the next file that may match; sets c->eof when none is left. */
+static int cursor_next_file(PqCursor *c) {
+    PqTable *t = (PqTable *)c->base.pVtab;
+    BzErr err = {0};
+    int rc;
+    for (;;) {
+        int skip, nf;
+        cursor_close_file(c);
+        c->file++;
+        if (c->file >= t->files.n) {
+            c->eof = 1;
+            return SQLITE_OK;
+        }
+        rc = file_prepare(c, &skip, &nf, &err);
+        if (rc) goto fail;
+        if (skip) continue;
         PqScanOpts so;
         memset(&so, 0, sizeof so);
         so.want = c->want;
@@ -971,7 +1092,7 @@ static int cursor_next_file(PqCursor *c) {
         so.n_filters = nf;
         so.prune = t->pushdown ? c->prune : NULL;
         so.n_prune = t->pushdown ? c->n_prune : 0;
-        rc = pq_scan_open(pf, &so, &c->scan, &err);
+        rc = pq_scan_open(c->pf, &so, &c->scan, &err);
         if (rc) goto fail;
         return SQLITE_OK;
     }
@@ -1014,6 +1135,405 @@ static int cursor_step(PqCursor *c) {
     }
 }
 
+/* ---- scan offload (executor=) ------------------------------------------------
+** With executor= the table's scans run on hbees: xFilter plans the splits
+** here (hive and row-group pruning as above, then runs of row groups of
+** about split_bytes of the columns read), and each worker runs
+**     SELECT <columns read>, rowid FROM split WHERE <exact constraints> [LIMIT n]
+** on a parquet table over its split's file and row groups (row_groups=).
+** Results come back in split order (exec_scan), so rows, their order and
+** rowids are the in-process scan's: the worker's rowid is the row's number
+** in its file, and this side adds the file index. Hive columns and filename
+** are filled here from the split's path. Constraints SQLite re-checks are
+** left to SQLite; the exact ones (omitted by SQLite) go to the worker as
+** literals, or are evaluated here on the rows received when a literal could
+** not carry the value exactly (a REAL SQLite would parse back differently,
+** text with a NUL) or the file's column type differs from the table's
+** (union_by_name); LIMIT + OFFSET goes to the worker only when no such
+** check is left here. */
+
+static void offload_splits_free(PqCursor *c) {
+    for (int i = 0; i < c->n_splits; i++) {
+        bz_free(c->splits[i].rg);
+        bz_free(c->splits[i].sql);
+        bz_free(c->splits[i].cols);
+        bz_free(c->splits[i].check);
+    }
+    bz_free(c->splits);
+    c->splits = NULL;
+    c->n_splits = 0;
+    bz_free(c->pos);
+    c->pos = NULL;
+    bz_free(c->row);
+    c->row = NULL;
+    c->n_need = 0;
+}
+
+/* End the scan offload in progress: record its stats as hbee_last_stats;
+** an executor with tasks still in flight (LIMIT, a reset statement) is
+** closed (remote tasks already queued still run; their results are
+** dropped) so the next scan starts clean. */
+static void offload_stop(PqCursor *c) {
+    PqTable *t = (PqTable *)c->base.pVtab;
+    if (c->xs) {
+        ExecStats st;
+        int idle = exec_scan_idle(c->xs);
+        int64_t files = 0;
+        for (int i = 0; i < c->n_splits; i++) files += i == 0 || c->splits[i].file != c->splits[i - 1].file;
+        memset(&st, 0, sizeof st);
+        st.price = c->run.price;
+        exec_scan_close(c->xs, &st);
+        c->xs = NULL;
+        st.files = files;
+        if (t->hbee) bz_hbee_set_last(t->hbee, &st);
+        exec_stats_clear(&st);
+        if (!idle) {
+            exec_close(c->run.ex);
+            c->run.ex = NULL;
+        }
+    }
+    c->rd = NULL;
+    c->off = 0;
+    offload_splits_free(c);
+}
+
+static void sql_ident(BzBuf *b, const char *z) {
+    bz_buf_appendc(b, '"');
+    for (; *z; z++) {
+        if (*z == '"') bz_buf_appendc(b, '"');
+        bz_buf_appendc(b, *z);
+    }
+    bz_buf_appendc(b, '"');
+}
+
+/* Append v as an SQL literal the worker's SQLite reads back as exactly v;
+** 0 when it cannot (the caller then checks the predicate here). */
+static int sql_literal(sqlite3 *db, BzBuf *b, const PqValue *v) {
+    switch (v->type) {
+    case PV_NULL: bz_buf_appendz(b, "NULL"); return 1;
+    case PV_INT:
+        if (v->i == INT64_MIN) bz_buf_appendz(b, "(-9223372036854775807-1)");
+        else bz_buf_printf(b, "%lld", (long long)v->i);
+        return 1;
+    case PV_REAL: {
+        char lit[64], q[80];
+        sqlite3_stmt *st = NULL;
+        int ok = 0;
+        if (v->d != v->d) return 0;
+        if (v->d > 1.7976931348623157e308 || v->d < -1.7976931348623157e308) {
+            bz_buf_appendz(b, v->d > 0 ? "9e999" : "-9e999");
+            return 1;
+        }
+        snprintf(lit, sizeof lit, "%.17g", v->d);
+        if (!strpbrk(lit, ".e")) strcat(lit, ".0");
+        /* Rationale: SQLite's decimal parser is not always correctly rounded;
+        ** ask it (the workers run the same library) rather than assume. */
+        snprintf(q, sizeof q, "SELECT %s", lit);
+        if (sqlite3_prepare_v2(db, q, -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW) {
+            double d = sqlite3_column_double(st, 0);
+            ok = sqlite3_column_type(st, 0) == SQLITE_FLOAT && memcmp(&d, &v->d, sizeof d) == 0;
+        }
+        sqlite3_finalize(st);
+        if (ok) bz_buf_appendz(b, lit);
+        return ok;
+    }
+    case PV_TEXT:
+        if (memchr(v->p, 0, v->n)) return 0;
+        bz_buf_appendc(b, '\'');
+        for (size_t i = 0; i < v->n; i++) {
+            if (v->p[i] == '\'') bz_buf_appendc(b, '\'');
+            bz_buf_appendc(b, v->p[i]);
+        }
+        bz_buf_appendc(b, '\'');
+        return 1;
+    case PV_BLOB:
+        bz_buf_appendz(b, "x'");
+        for (size_t i = 0; i < v->n; i++) bz_buf_printf(b, "%02x", (unsigned char)v->p[i]);
+        bz_buf_appendc(b, '\'');
+        return 1;
+    default: return 0;
+    }
+}
+
+/* Append predicate p on column zCol as SQL; 0 when a value cannot be
+** carried exactly (nothing useful appended then: the caller rewinds). */
+static int sql_pred(sqlite3 *db, BzBuf *b, const char *zCol, const PqPred *p) {
+    static const char *const ops[] = {"=", "<", "<=", ">", ">=", "<>"};
+    sql_ident(b, zCol);
+    switch (p->op) {
+    case PQ_OP_ISNULL: bz_buf_appendz(b, " IS NULL"); return 1;
+    case PQ_OP_NOTNULL: bz_buf_appendz(b, " IS NOT NULL"); return 1;
+    case PQ_OP_IN:
+        bz_buf_appendz(b, " IN (");
+        for (int i = 0; i < p->n_in; i++) {
+            if (i) bz_buf_appendz(b, ", ");
+            if (!sql_literal(db, b, &p->in[i])) return 0;
+        }
+        bz_buf_appendc(b, ')');
+        return 1;
+    default: break;
+    }
+    int k = p->op == PQ_OP_EQ ? 0 : p->op == PQ_OP_LT ? 1 : p->op == PQ_OP_LE ? 2
+          : p->op == PQ_OP_GT ? 3 : p->op == PQ_OP_GE ? 4 : p->op == PQ_OP_NE ? 5 : -1;
+    if (k < 0) return 0;
+    bz_buf_printf(b, " %s ", ops[k]);
+    return sql_literal(db, b, &p->val);
+}
+
+/* Plan the splits of this scan (c->preds, c->used, c->limit set). */
+static int offload_plan(PqCursor *c, BzErr *err) {
+    PqTable *t = (PqTable *)c->base.pVtab;
+    BzBuf sql;
+    int rc = BZ_OK, i;
+    int64_t *rg_bytes = NULL;
+    c->pos = bz_malloc(sizeof(int) * (size_t)(t->n_data + 1));
+    if (!c->pos) return bz_err(err, BZ_NOMEM, "out of memory");
+    for (i = 0; i < t->n_data; i++) {
+        int bit = i < 63 ? i : 63;
+        c->pos[i] = (c->used & ((uint64_t)1 << bit)) ? c->n_need++ : -1;
+    }
+    for (i = 0; i < c->n_preds; i++) /* columns of checks done here */
+        if (c->preds_exact[i] && c->preds[i].field < t->n_data && c->pos[c->preds[i].field] < 0)
+            c->pos[c->preds[i].field] = c->n_need++;
+    c->row = bz_calloc((size_t)c->n_need + 2, sizeof *c->row);
+    if (!c->row) return bz_err(err, BZ_NOMEM, "out of memory");
+    bz_buf_init(&sql, 0);
+    for (c->file = 0; c->file < t->files.n && !rc; c->file++) {
+        int skip, nf, *check = NULL, n_check = 0;
+        char **cols = NULL;
+        cursor_close_file(c);
+        if ((rc = file_prepare(c, &skip, &nf, err)) || skip) continue;
+        PqFile *pf = c->pf;
+        /* SELECT <needed columns in table order, NULL where the file lacks one>, rowid */
+        bz_buf_reset(&sql);
+        bz_buf_appendz(&sql, "SELECT ");
+        cols = bz_calloc((size_t)c->n_need + 1, sizeof *cols);
+        check = bz_calloc((size_t)c->n_preds + 1, sizeof *check);
+        rg_bytes = bz_calloc((size_t)pf->meta->n_row_groups + 1, sizeof *rg_bytes);
+        if (!cols || !check || !rg_bytes) {
+            bz_free(cols);
+            bz_free(check);
+            rc = bz_err(err, BZ_NOMEM, "out of memory");
+            break;
+        }
+        int n_cols = 0;
+        for (int k = 0; k < c->n_need; k++) {
+            int col = -1;
+            for (i = 0; i < t->n_data && col < 0; i++)
+                if (c->pos[i] == k) col = i;
+            if (k) bz_buf_appendz(&sql, ", ");
+            if (c->map[col] < 0) {
+                bz_buf_appendz(&sql, "NULL");
+            } else {
+                sql_ident(&sql, pf->fields[c->map[col]].name);
+                cols[n_cols++] = (char *)pf->fields[c->map[col]].name;
+            }
+        }
+        bz_buf_appendz(&sql, c->n_need ? ", rowid FROM split" : "rowid FROM split");
+        /* WHERE: the exact constraints (the others SQLite re-checks) */
+        int n_where = 0;
+        for (i = 0; i < c->n_preds; i++) {
+            int col = c->preds[i].field;
+            if (!c->preds_exact[i] || col >= t->n_data || c->map[col] < 0) continue;
+            const PqField *fd = &pf->fields[c->map[col]];
+            size_t mark = sql.n;
+            bz_buf_appendz(&sql, n_where ? " AND " : " WHERE ");
+            if (fd->sql_type != t->data_sqltype[col] || !sql_pred(t->db, &sql, fd->name, &c->preds[i])) {
+                sql.n = mark; /* rewind: evaluated here instead */
+                check[n_check++] = i;
+                continue;
+            }
+            n_where++;
+        }
+        if (c->limit >= 0 && n_check == 0) bz_buf_printf(&sql, " LIMIT %lld", (long long)(c->limit + c->offset));
+        if (sql.rc) {
+            bz_free(cols);
+            bz_free(check);
+            rc = bz_err(err, BZ_NOMEM, "out of memory");
+            break;
+        }
+        /* compressed bytes of the columns read, per row group */
+        for (int g = 0; g < pf->meta->n_row_groups; g++) {
+            const PqRowGroup *rg = &pf->meta->row_groups[g];
+            if (c->rg_skip[g]) continue;
+            for (int k = 0; k < rg->n_columns; k++) {
+                const PqColumnMeta *cm = &rg->columns[k].meta;
+                if (!rg->columns[k].has_meta || cm->n_path < 1) continue;
+                for (int f = 0; f < pf->n_fields; f++)
+                    if (c->want[f] && !strcmp(cm->path[0], pf->fields[f].name)) {
+                        rg_bytes[g] += cm->total_compressed_size;
+                        break;
+                    }
+            }
+        }
+        /* row groups left, in runs of about split_bytes */
+        int first = c->n_splits;
+        for (int g = 0; g < pf->meta->n_row_groups && !rc; g++) {
+            if (c->rg_skip[g]) continue;
+            OffSplit *sp = c->n_splits > first ? &c->splits[c->n_splits - 1] : NULL;
+            if (!sp || (sp->n_rg > 0 && sp->bytes + rg_bytes[g] > c->run.splitBytes)) {
+                OffSplit *ns = bz_realloc(c->splits, (size_t)(c->n_splits + 1) * sizeof *ns);
+                if (!ns) { rc = bz_err(err, BZ_NOMEM, "out of memory"); break; }
+                c->splits = ns;
+                sp = &ns[c->n_splits++];
+                memset(sp, 0, sizeof *sp);
+                sp->file = c->file;
+                sp->sql = bz_strdup(sql.data);
+                sp->rg = bz_malloc(sizeof(int) * (size_t)(pf->meta->n_row_groups + 1));
+                sp->cols = bz_malloc(sizeof(char *) * (size_t)(n_cols + 1));
+                sp->check = bz_malloc(sizeof(int) * (size_t)(n_check + 1));
+                if (!sp->sql || !sp->rg || !sp->cols || !sp->check) { rc = bz_err(err, BZ_NOMEM, "out of memory"); break; }
+                memcpy(sp->cols, cols, sizeof(char *) * (size_t)n_cols);
+                sp->n_cols = n_cols;
+                memcpy(sp->check, check, sizeof(int) * (size_t)n_check);
+                sp->n_check = n_check;
+            }
+            sp->rg[sp->n_rg++] = g;
+            sp->rows += pf->meta->row_groups[g].num_rows;
+            sp->bytes += rg_bytes[g];
+        }
+        bz_free(cols);
+        bz_free(check);
+        bz_free(rg_bytes);
+        rg_bytes = NULL;
+    }
+    bz_free(rg_bytes);
+    cursor_close_file(c);
+    bz_buf_free(&sql);
+    c->file = -1;
+    return rc;
+}
+
+/* The task of split i (ExecScanTaskFn). */
+static int offload_task(void *ctx, int i, BzBuf *out, BzErr *err) {
+    PqCursor *c = ctx;
+    PqTable *t = (PqTable *)c->base.pVtab;
+    const OffSplit *sp = &c->splits[i];
+    const char *path = t->files.paths[sp->file];
+    WireTask wt;
+    char qid[48];
+    char *keys[16], *vals[16];
+    int n = 0;
+    for (int k = 0; k < t->n_fwd && n < 15; k++) {
+        keys[n] = t->fwd_keys[k];
+        vals[n++] = t->fwd_vals[k];
+    }
+    /* hive columns are filled by the coordinator from the full path */
+    keys[n] = "hive_partitioning";
+    vals[n++] = "0";
+    memset(&wt, 0, sizeof wt);
+    snprintf(qid, sizeof qid, "scan-%llx", (unsigned long long)(uintptr_t)c);
+    wt.version = WIRE_VERSION;
+    wt.zQueryId = qid;
+    wt.taskId = c->task_base + i;
+    if (is_s3(path)) wt.zUrl = (char *)path;
+    else wt.zPath = (char *)path;
+    wt.nRg = sp->n_rg;
+    wt.aRg = sp->rg;
+    wt.nRows = sp->rows;
+    wt.nBytes = sp->bytes;
+    wt.nCol = sp->n_cols;
+    wt.azCol = sp->cols;
+    wt.nOpt = n;
+    wt.azKey = keys;
+    wt.azVal = vals;
+    wt.zSql = sp->sql;
+    return wire_task_encode(&wt, out, err);
+}
+
+/* Step to the next row of an offloaded scan. */
+static int offload_step(PqCursor *c) {
+    PqTable *t = (PqTable *)c->base.pVtab;
+    BzErr err = {0};
+    int rc;
+    for (;;) {
+        if (c->eof) return SQLITE_OK;
+        if (c->limit >= 0 && c->returned >= c->limit) {
+            c->eof = 1;
+            return SQLITE_OK;
+        }
+        if (!c->rd) {
+            int k;
+            rc = exec_scan_next(c->xs, &c->rd, &k, &err);
+            if (rc == BZ_DONE) {
+                c->eof = 1;
+                return SQLITE_OK;
+            }
+            if (rc) {
+                c->rd = NULL;
+                bz_err_prefix(&err, "parquet: %s (split %d of %d, executor %s)",
+                              t->files.paths[c->splits[k].file], k, c->n_splits, c->run.ex->zName);
+                return bz_vtab_error(c->base.pVtab, &err);
+            }
+            if (c->rd->nCol != c->n_need + 1) {
+                bz_err(&err, BZ_CORRUPT, "parquet: %s: a worker returned %d columns, expected %d",
+                       t->files.paths[c->splits[k].file], c->rd->nCol, c->n_need + 1);
+                return bz_vtab_error(c->base.pVtab, &err);
+            }
+            if (c->split < 0 || c->splits[c->split].file != c->splits[k].file) {
+                cursor_close_file(c); /* hive values of the previous file */
+                c->file = c->splits[k].file;
+                if (load_hive_vals(c)) return SQLITE_NOMEM;
+            }
+            c->split = k;
+            continue;
+        }
+        rc = wire_reader_next(c->rd, c->row, &err);
+        if (rc == BZ_DONE) {
+            c->rd = NULL;
+            continue;
+        }
+        if (rc) {
+            bz_err_prefix(&err, "parquet: %s", t->files.paths[c->file]);
+            return bz_vtab_error(c->base.pVtab, &err);
+        }
+        const OffSplit *sp = &c->splits[c->split];
+        int pass = 1;
+        for (int k = 0; k < sp->n_check && pass; k++) {
+            const PqPred *p = &c->preds[sp->check[k]];
+            const WireValue *w = &c->row[c->pos[p->field]];
+            PqValue v;
+            v.type = w->type; /* WV_* and PV_* agree */
+            v.i = w->i;
+            v.d = w->d;
+            v.p = w->p;
+            v.n = w->n;
+            pass = pq_pred_eval(p, &v);
+        }
+        if (!pass) continue;
+        if (c->offset > 0) {
+            c->offset--;
+            continue;
+        }
+        c->returned++;
+        exec_scan_stats(c->xs)->rowsOut++;
+        c->rowid = ((int64_t)c->file << 40) | c->row[c->n_need].i;
+        return SQLITE_OK;
+    }
+}
+
+/* Start an offloaded scan (the plan is parsed into the cursor). */
+static int offload_start(PqCursor *c) {
+    PqTable *t = (PqTable *)c->base.pVtab;
+    BzErr err = {0};
+    int rc = BZ_OK;
+    c->off = 1;
+    c->split = -1;
+    if (!c->run.ex)
+        rc = bz_hbee_scan_executor(t->hbee, t->n_exec, t->exec_keys, t->exec_vals, &c->run, &err);
+    if (!rc) rc = offload_plan(c, &err);
+    c->task_base = c->id_base;
+    if (!rc)
+        rc = exec_scan_open(c->run.ex, c->task_base, c->n_splits, c->run.nInflight, offload_task, c,
+                            &c->xs, &err);
+    c->id_base += c->n_splits;
+    if (rc) {
+        bz_err_prefix(&err, "parquet");
+        return bz_vtab_error(c->base.pVtab, &err);
+    }
+    return offload_step(c);
+}
+
 static int pqtabFilter(sqlite3_vtab_cursor *cur, int idxNum, const char *idxStr, int argc,
                        sqlite3_value **argv) {
     PqCursor *c = (PqCursor *)cur;
@@ -1021,6 +1541,7 @@ static int pqtabFilter(sqlite3_vtab_cursor *cur, int idxNum, const char *idxStr,
     const char *p = idxStr ? idxStr : "";
     int ai = 0, rc;
     (void)idxNum;
+    offload_stop(c);
     cursor_close_file(c);
     cursor_reset_plan(c);
     c->file = -1;
@@ -1110,11 +1631,14 @@ static int pqtabFilter(sqlite3_vtab_cursor *cur, int idxNum, const char *idxStr,
         }
         while (*p == ' ') p++;
     }
+    if (t->n_exec && !(c->limit >= 0 && c->limit + c->offset <= PQ_OFFLOAD_MIN_LIMIT))
+        return offload_start(c);
     return cursor_step(c);
 }
 
 static int pqtabNext(sqlite3_vtab_cursor *cur) {
-    return cursor_step((PqCursor *)cur);
+    PqCursor *c = (PqCursor *)cur;
+    return c->off ? offload_step(c) : cursor_step(c);
 }
 
 static int pqtabEof(sqlite3_vtab_cursor *cur) {
@@ -1132,9 +1656,22 @@ static int pqtabColumn(sqlite3_vtab_cursor *cur, sqlite3_context *ctx, int col) 
     }
     if (col >= t->n_data) {
         const char *hv = c->hive_vals ? c->hive_vals[col - t->n_data] : NULL;
+        if (col - t->n_data >= t->n_hive) return SQLITE_OK;
         if (!hv) return SQLITE_OK;
         if (t->hive_cols[col - t->n_data].is_int) sqlite3_result_int64(ctx, strtoll(hv, NULL, 10));
         else sqlite3_result_text(ctx, hv, -1, SQLITE_TRANSIENT);
+        return SQLITE_OK;
+    }
+    if (c->off) {
+        const WireValue *w = c->pos[col] >= 0 ? &c->row[c->pos[col]] : NULL;
+        if (!w) return SQLITE_OK;
+        switch (w->type) {
+        case WV_INT: sqlite3_result_int64(ctx, w->i); break;
+        case WV_REAL: sqlite3_result_double(ctx, w->d); break;
+        case WV_TEXT: sqlite3_result_text64(ctx, w->p, w->n, SQLITE_TRANSIENT, SQLITE_UTF8); break;
+        case WV_BLOB: sqlite3_result_blob64(ctx, w->p, w->n, SQLITE_TRANSIENT); break;
+        default: break;
+        }
         return SQLITE_OK;
     }
     int f = c->map[col];
@@ -1445,8 +1982,8 @@ static void statsFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
     sqlite3_result_text(ctx, z, -1, sqlite3_free);
 }
 
-int bz_register_parquet(sqlite3 *db) {
-    int rc = sqlite3_create_module(db, "parquet", &parquetModule, 0);
+int bz_register_parquet(sqlite3 *db, BzHbee *h) {
+    int rc = sqlite3_create_module(db, "parquet", &parquetModule, h);
     if (rc == SQLITE_OK)
         rc = sqlite3_create_function(db, "parquet_stats", 0, SQLITE_UTF8 | SQLITE_DIRECTONLY, 0, statsFunc, 0, 0);
     if (rc == SQLITE_OK) rc = sqlite3_create_module(db, "parquet_schema", &metaModule, 0);

@@ -217,6 +217,35 @@ void exec_stats_clear(ExecStats *st);
 ** Lambda at st->price (memory_mb, billed_ms, requests, gb_s, cost_usd). */
 void exec_stats_json(const ExecStats *st, BzBuf *b);
 
+/* ---- exec_scan.c: scan offload (no aggregate, no combine) ------------------------ */
+
+typedef struct ExecScan ExecScan;
+
+/* Append the encoded task of split i (its task_id must be idBase + i) to out. */
+typedef int (*ExecScanTaskFn)(void *ctx, int i, BzBuf *out, BzErr *err);
+
+/* Start a scan of nTask splits on ex (borrowed: the caller closes it after
+** exec_scan_close), at most nInflight tasks submitted and not yet handed
+** out. Task ids are idBase + split, so one executor can serve several
+** scans in turn (results of an earlier scan's tasks are dropped). Nothing
+** is submitted before the first exec_scan_next. Caller frees with
+** exec_scan_close. */
+int exec_scan_open(Executor *ex, int64_t idBase, int nTask, int nInflight, ExecScanTaskFn xTask,
+                   void *ctx, ExecScan **out, BzErr *err);
+/* The next split's result, in split order: *out points to a reader owned by
+** the scan, valid until the next call (rows through wire_reader_next), and
+** *piTask is its split. BZ_DONE after the last split. A task that failed
+** returns its error (status and message) when its turn comes. */
+int exec_scan_next(ExecScan *s, WireReader **out, int *piTask, BzErr *err);
+/* 1 when no task is in flight (every submitted result was handed out). */
+int exec_scan_idle(const ExecScan *s);
+/* The running stats (the caller counts rowsOut). */
+ExecStats *exec_scan_stats(ExecScan *s);
+/* Free the scan and the results it holds (tasks still running are left to
+** the executor, which the caller closes next). With st, hand the stats over
+** (st's old arrays freed; st->price kept); NULL: drop them. */
+void exec_scan_close(ExecScan *s, ExecStats *st);
+
 /* ---- exec_s3.c: S3 datasets for the planner ------------------------------------- */
 
 #include "aws/s3/aws_s3.h"
