@@ -1,7 +1,8 @@
 # What a client needs. `terraform output -raw client_env` prints export lines:
 #   eval "$(terraform -chdir=infra output -raw client_env)"
 # then scripts/run-sql.sh and the SQL in sql/ use them (function=, scratch=,
-# redis= are CREATE options / hbee_config keys of the hbee table).
+# redis= are CREATE options / hbee_config keys of the hbee table). The client
+# names the function by name: AWS_REGION and the credentials' account locate it.
 
 locals {
   redis_url = local.redis ? "redis://${aws_elasticache_replication_group.redis[0].primary_endpoint_address}:6379/0" : null
@@ -18,7 +19,7 @@ output "function_name" {
 }
 
 output "function_arn" {
-  description = "The hbee function's ARN (also accepted by function=)."
+  description = "The hbee function's ARN."
   value       = aws_lambda_function.hbee.arn
 }
 
@@ -60,7 +61,7 @@ output "client_env" {
   description = "Shell export lines for the client: eval \"$(terraform output -raw client_env)\"."
   value = join("\n", concat([
     "export AWS_REGION=${var.region}",
-    "export HBEE_FUNCTION=${aws_lambda_function.hbee.arn}",
+    "export HBEE_FUNCTION=${aws_lambda_function.hbee.function_name}",
     "export HBEE_SCRATCH=${local.scratch_url}",
   ], local.redis ? ["export REDIS_URL=${local.redis_url}"] : [], [""]))
 }
@@ -68,7 +69,7 @@ output "client_env" {
 output "client_sql" {
   description = "The same settings as SQL for one connection (hbee_config)."
   value = join("\n", concat([
-    "SELECT hbee_config('function', '${aws_lambda_function.hbee.arn}');",
+    "SELECT hbee_config('function', '${aws_lambda_function.hbee.function_name}');",
     "SELECT hbee_config('scratch', '${local.scratch_url}');",
   ], local.redis ? ["SELECT hbee_config('redis', '${local.redis_url}');"] : [], [""]))
 }

@@ -245,7 +245,7 @@ async function checkAll(files, samples) {
                 if ((await ev.value(val.condition, {})) !== true) problems.push(`${label}: var.${n} fails its validation`);
         // outputs render; client_env has what a client sets
         const env = await ev.expr('"${' + tf.output.client_env.value.slice(2, -1) + '}"', {}).catch((e) => e.message);
-        const want = [`export AWS_REGION=${x.region}`, `export HBEE_FUNCTION=${x.functionArn}`,
+        const want = [`export AWS_REGION=${x.region}`, `export HBEE_FUNCTION=${x.name}\n`,
             `export HBEE_SCRATCH=s3://${vars.scratch.bucket}/${vars.scratch.prefix}`];
         if (vars.redis_enabled) want.push("export REDIS_URL=redis://");
         for (const w of want) if (!String(env).includes(w)) problems.push(`${label}: client_env lacks ${w}: ${env}`);
