@@ -139,8 +139,9 @@ demo: deps all
 fuzz:
 	@scripts/fuzz.sh 60
 
-stack-up:
-	@tests/stack.sh up
+# The stack runs $(B)/hbee (Lambda emulator, Redis-fed workers): build it first.
+stack-up: all $(B)/hbee
+	@BZ_BUILD=$(CURDIR)/$(B) tests/stack.sh up
 stack-down:
 	@tests/stack.sh down
 stack-env:

@@ -11,7 +11,11 @@
 --       --key-schema AttributeName=tattoo,KeyType=HASH
 -- and AWS_ENDPOINT_URL_DYNAMODB (or the AWS defaults) pointing at it. Run:
 --   sqlite3 -cmd '.load build/buzzlite' :memory: < sql/sheep_shed.sql
--- (tests/integration/ddb_sheep_shed.sh runs it against DynamoDB Local).
+-- or, on the local stack (make stack-up; eval "$(make stack-env)"), where
+-- scripts/run-sql.sh creates the table afresh first:
+--   scripts/run-sql.sh sql/sheep_shed.sql
+-- @stack-ddb-table sheep tattoo
+-- (tests/integration/ddb_sheep_shed.sh and sql_scripts.py run it against DynamoDB Local).
 .mode list
 -- (no .bail: the duplicate below is meant to fail and the script goes on)
 

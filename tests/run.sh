@@ -10,6 +10,7 @@
 #                              output line must end in "1" (sqlean style), or, if
 #                              X.expected exists beside X.sql, output must match it
 #   tests/python/test_*.py     host-language tests, Debian's /usr/bin/python3
+#   tests/node/test_*.mjs      tests in node (./node_modules): infra/ HCL and IAM policies
 #   tests/integration/*.{sh,py} tests against the real servers of the test stack
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -96,6 +97,10 @@ done
 for f in tests/python/test_*.py; do
     [ -f "$f" ] || continue
     run_one "python/$(basename "$f" .py)" "${HOST[@]}" "$PYTHON" "$f"
+done
+for f in tests/node/test_*.mjs; do
+    [ -f "$f" ] || continue
+    run_one "node/$(basename "$f" .mjs)" node "$f"
 done
 # 4. integration tests against the real test stack
 itests=()

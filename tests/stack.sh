@@ -3,7 +3,8 @@
 # free loopback ports, and stops exactly the processes it started.
 #
 #   tests/stack.sh up      start every service (or those in $BZ_STACK_SERVICES)
-#   tests/stack.sh env     print `export` lines pointing buzzlite at them
+#   tests/stack.sh env     print `export` lines pointing buzzlite at them:
+#                          eval "$(tests/stack.sh env)"  (or make stack-env)
 #   tests/stack.sh down    stop what `up` started (pids recorded in the state dir)
 #
 # State (pids, ports, data, logs) lives in $BZ_STACK_DIR (default build/stack).
@@ -136,6 +137,10 @@ lambda_env() {
     echo "export AWS_ACCESS_KEY_ID=\${AWS_ACCESS_KEY_ID:-bzdummy} AWS_SECRET_ACCESS_KEY=\${AWS_SECRET_ACCESS_KEY:-bzdummy}"
     echo "export AWS_REGION=\${AWS_REGION:-us-east-1} AWS_EC2_METADATA_DISABLED=true"
     echo "export BZ_LAMBDA_PORT=$(cat "$DIR/lambda.port")"
+    # the names infra/'s client_env output uses (sql/, scripts/run-sql.sh)
+    echo "export HBEE_FUNCTION=buzzlite-hbee"
+    [ -f "$DIR/s3.port" ] && echo "export HBEE_SCRATCH=s3://bz-test/hbee-scratch/"
+    return 0
 }
 
 # ---- hbee_workers -----------------------------------------------------------------
@@ -154,6 +159,16 @@ hbee_workers_start() {
     fi
     spawn hbee_workers env "${envs[@]}" bash -c 'for ((i = 0; i < $1; i++)); do "$2" worker --redis "$3" & done; wait' \
         _ "${BZ_HBEE_WORKERS:-2}" "$bin" "$url"
+    # ready when every worker has said it is on the stream (each logs
+    # "worker <name> on <url>, stream <queue>" once connected)
+    local n=0
+    for _ in $(seq 100); do
+        n=$(grep -c ' on redis://.*, stream ' "$DIR/hbee_workers.log" 2>/dev/null || true)
+        [ "$n" -ge "${BZ_HBEE_WORKERS:-2}" ] && break
+        kill -0 "$(cat "$DIR/hbee_workers.pid")" 2>/dev/null || return 1
+        sleep 0.1
+    done
+    [ "$n" -ge "${BZ_HBEE_WORKERS:-2}" ] || return 1
     cp "$DIR/redis.port" "$DIR/hbee_workers.port"
 }
 hbee_workers_env() {
