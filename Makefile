@@ -18,7 +18,8 @@ CPPFLAGS = -D_GNU_SOURCE -Isrc -Iinclude -I/usr/include/cjson
 CFLAGS = -std=c11 $(OPT) -Wall -Wextra -Werror -fPIC -fvisibility=hidden -pthread
 LDFLAGS_SAN = $(if $(filter 1,$(SAN)),-fsanitize=address$(,)undefined,)
 , := ,
-LIBS = -lzstd -lsnappy -lz -llz4 -lbrotlidec -lcjson -lcurl -lssl -lcrypto -lexpat -lhiredis -lpthread -lm
+# libcurl is not linked: src/aws/aws_curl.c loads it on first use.
+LIBS = -lzstd -lsnappy -lz -llz4 -lbrotlidec -lcjson -lssl -lcrypto -lexpat -lhiredis -lpthread -lm
 # Only the unit tests link these (the codec tests compress with brotli).
 TEST_LIBS = -lbrotlienc
 

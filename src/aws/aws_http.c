@@ -6,9 +6,9 @@
 ** behavior" (standard mode: transient errors, throttling, full-jitter backoff).
 */
 #include "aws/aws_http.h"
+#include "aws/aws_curl.h"
 
 #include <cJSON.h>
-#include <curl/curl.h>
 #include <expat.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -88,6 +88,7 @@ static void share_unlock(CURL *h, curl_lock_data d, void *u) {
 ** cache and a batch borrows one multi for its whole run. */
 static void curl_global(void) {
     int i;
+    if (aws_curl_load(NULL)) return; /* callers check curl_ready() */
     curl_global_init(CURL_GLOBAL_DEFAULT);
     for (i = 0; i < CURL_LOCK_DATA_LAST; i++) pthread_mutex_init(&g_share_mu[i], NULL);
     g_share = curl_share_init();
@@ -97,6 +98,12 @@ static void curl_global(void) {
         curl_share_setopt(g_share, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
         curl_share_setopt(g_share, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION);
     }
+}
+
+/* Load libcurl and its process-wide state once; BZ_OK or why not. */
+static int curl_ready(BzErr *err) {
+    pthread_once(&g_once, curl_global);
+    return aws_curl_load(err);
 }
 
 static CURLM *pool_take(void) {
@@ -234,7 +241,7 @@ int aws_client_new(const AwsClientOptions *o, AwsClient **out, BzErr *err) {
     int rc;
     *out = NULL;
     if (!o || !o->service) return bz_err(err, BZ_MISUSE, "aws: service name is required");
-    pthread_once(&g_once, curl_global);
+    if ((rc = curl_ready(err)) != BZ_OK) return bz_err_prefix(err, "aws %s", o->service);
     cl = bz_calloc(1, sizeof *cl);
     if (!cl) return bz_err(err, BZ_NOMEM, "aws: out of memory");
     pthread_mutex_init(&cl->mu, NULL);
@@ -972,7 +979,7 @@ int aws_http_simple(const char *method, const char *url, const char *const *head
     struct curl_slist *h = NULL;
     CURLcode cc;
     int i;
-    pthread_once(&g_once, curl_global);
+    if (curl_ready(err)) return bz_err_prefix(err, "%s", url);
     e = curl_easy_init();
     if (!e) return bz_err(err, BZ_NOMEM, "%s: cannot create a curl handle", url);
     for (i = 0; headers && headers[i]; i++) h = curl_slist_append(h, headers[i]);
