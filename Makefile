@@ -124,6 +124,26 @@ $(B)/hbee: $(HBEE_OBJS) $(ALL_LIBS)
 	$(CC) $(CFLAGS) -o $@ $(HBEE_OBJS) -Wl,--start-group $(ALL_LIBS) -Wl,--end-group -lsqlite3 $(LIBS) $(LDFLAGS_SAN)
 -include $(wildcard $(B)/obj-core/*/*.d)
 
+# ---- Lambda package (`make lambda`) -----------------------------------------
+# $(B)/hbee-lambda.zip for the provided.al2023 runtime (x86_64): `bootstrap`
+# (the hbee binary) and every non-glibc shared library it or libcurl (loaded
+# on first use, src/aws/aws_curl.c) needs, found through DT_RPATH $ORIGIN
+# (not RUNPATH: RPATH also applies to the libraries' own dependencies and to
+# dlopen). AL2023 has glibc 2.34, so nothing may need a newer symbol version:
+# libexpat and libsnappy's libstdc++ (which call glibc 2.36's arc4random) and
+# libgcc are linked statically and bound to lambda/glibc_compat.c.
+# scripts/lambda_zip.sh copies the libraries, checks the versions and zips.
+LAMBDA_OBJS = $(HBEE_OBJS) $(B)/obj-core/lambda/glibc_compat.o
+lambda: $(B)/hbee-lambda.zip
+$(B)/lambda/bootstrap: $(LAMBDA_OBJS) $(ALL_LIBS)
+	@mkdir -p $(dir $@)
+	$(CXX) -pthread -o $@ $(LAMBDA_OBJS) -Wl,--start-group $(ALL_LIBS) -Wl,--end-group \
+		-Wl,--as-needed -Wl,-O1 -Wl,--disable-new-dtags -Wl,-rpath,'$$ORIGIN' \
+		-lsqlite3 -lzstd -Wl,-Bstatic -lsnappy -lexpat -Wl,-Bdynamic -lz -llz4 -lbrotlidec \
+		-lcjson -lcrypto -lhiredis -lm -static-libstdc++ -static-libgcc
+$(B)/hbee-lambda.zip: $(B)/lambda/bootstrap scripts/lambda_zip.sh
+	scripts/lambda_zip.sh $< $@
+
 deps:
 	@scripts/deps.sh
 

@@ -7,7 +7,9 @@
 #include <dlfcn.h>
 #include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define CURL_SONAME "libcurl.so.4"
 
@@ -16,6 +18,27 @@ AwsCurlApi aws_curl;
 static pthread_once_t g_once = PTHREAD_ONCE_INIT;
 static int g_rc = BZ_OK;
 static char g_msg[400];
+static const char *g_ca;
+
+/* Rationale (portability): the bundled Debian libcurl looks for Debian's CA
+** bundle path, which Amazon Linux does not have. */
+static void pick_ca(void *h) {
+    static const char *const azOther[] = {"/etc/pki/tls/certs/ca-bundle.crt", "/etc/ssl/cert.pem"};
+    curl_version_info_data *(*version_info)(CURLversion) = NULL;
+    const char *env = getenv("SSL_CERT_FILE");
+    if (env && *env) {
+        g_ca = env;
+        return;
+    }
+    *(void **)&version_info = dlsym(h, "curl_version_info");
+    curl_version_info_data *vi = version_info ? version_info(CURLVERSION_NOW) : NULL;
+    if (!vi || !vi->cainfo || access(vi->cainfo, R_OK) == 0) return;
+    for (size_t i = 0; i < sizeof azOther / sizeof *azOther; i++)
+        if (access(azOther[i], R_OK) == 0) {
+            g_ca = azOther[i];
+            return;
+        }
+}
 
 static void load(void) {
     /* RTLD_NODELETE: handles and callbacks may outlive any notion of "done" */
@@ -60,6 +83,7 @@ static void load(void) {
     SYM(slist_append, "curl_slist_append");
     SYM(slist_free_all, "curl_slist_free_all");
 #undef SYM
+    pick_ca(h);
     aws_curl = a;
 }
 
@@ -71,4 +95,8 @@ int aws_curl_load(BzErr *err) {
 
 int aws_curl_loaded(void) {
     return aws_curl.easy_init != NULL;
+}
+
+const char *aws_curl_ca_file(void) {
+    return g_ca;
 }

@@ -55,6 +55,13 @@ extern AwsCurlApi aws_curl;
 ** the library and the loader's reason. */
 int aws_curl_load(BzErr *err);
 
+/* The CA bundle to set as CURLOPT_CAINFO, or NULL to keep libcurl's own
+** default: $SSL_CERT_FILE when set, else, when libcurl's compiled-in bundle
+** (Debian: /etc/ssl/certs/ca-certificates.crt) does not exist, the first of
+** /etc/pki/tls/certs/ca-bundle.crt (Amazon Linux, the Lambda runtimes) and
+** /etc/ssl/cert.pem that does. Valid after aws_curl_load. */
+const char *aws_curl_ca_file(void);
+
 /* 1 when libcurl is loaded in this process (tests, benchmarks). */
 int aws_curl_loaded(void);
 

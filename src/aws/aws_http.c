@@ -592,6 +592,7 @@ static Transfer *transfer_new(AwsClient *cl, AwsCall *c, int is_hedge, BzErr *er
     curl_easy_setopt(t->easy, CURLOPT_LOW_SPEED_LIMIT, 1024L);
     curl_easy_setopt(t->easy, CURLOPT_LOW_SPEED_TIME, (long)cl->low_speed_s);
     curl_easy_setopt(t->easy, CURLOPT_TCP_KEEPALIVE, 1L);
+    if (aws_curl_ca_file()) curl_easy_setopt(t->easy, CURLOPT_CAINFO, aws_curl_ca_file());
     if (!strcmp(c->method, "GET")) curl_easy_setopt(t->easy, CURLOPT_BUFFERSIZE, RECV_BUFFER);
     curl_easy_setopt(t->easy, CURLOPT_HEADERFUNCTION, on_header);
     curl_easy_setopt(t->easy, CURLOPT_HEADERDATA, t);
@@ -991,6 +992,7 @@ int aws_http_simple(const char *method, const char *url, const char *const *head
     curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, simple_body);
     curl_easy_setopt(e, CURLOPT_WRITEDATA, body);
     curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
+    if (aws_curl_ca_file()) curl_easy_setopt(e, CURLOPT_CAINFO, aws_curl_ca_file());
     if (strcmp(method, "GET")) curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, method);
     if (!strcmp(method, "PUT")) {
         curl_easy_setopt(e, CURLOPT_POSTFIELDS, "");
