@@ -135,12 +135,13 @@ $(B)/hbee: $(HBEE_OBJS) $(ALL_LIBS)
 # scripts/lambda_zip.sh copies the libraries, checks the versions and zips.
 LAMBDA_OBJS = $(HBEE_OBJS) $(B)/obj-core/lambda/glibc_compat.o
 lambda: $(B)/hbee-lambda.zip
+unit: $(B)/hbee-lambda.zip
 $(B)/lambda/bootstrap: $(LAMBDA_OBJS) $(ALL_LIBS)
 	@mkdir -p $(dir $@)
 	$(CXX) -pthread -o $@ $(LAMBDA_OBJS) -Wl,--start-group $(ALL_LIBS) -Wl,--end-group \
 		-Wl,--as-needed -Wl,-O1 -Wl,--disable-new-dtags -Wl,-rpath,'$$ORIGIN' \
 		-lsqlite3 -lzstd -Wl,-Bstatic -lsnappy -lexpat -Wl,-Bdynamic -lz -llz4 -lbrotlidec \
-		-lcjson -lcrypto -lhiredis -lm -static-libstdc++ -static-libgcc
+		-lcjson -lcrypto -lhiredis -lm -static-libstdc++ -static-libgcc $(LDFLAGS_SAN)
 $(B)/hbee-lambda.zip: $(B)/lambda/bootstrap scripts/lambda_zip.sh
 	scripts/lambda_zip.sh $< $@
 

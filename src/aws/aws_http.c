@@ -379,6 +379,7 @@ typedef struct Transfer {
     int overflow;     /* body exceeded its cap */
     BzBuf body;       /* body when not writing to dst, and error bodies */
     char etag[160], last_modified[64], request_id[128], bucket_region[64], content_range[96];
+    char error_type[64]; /* x-amzn-ErrorType (Lambda): the error code, ahead of the body's */
     uint64_t content_length;
     struct Transfer *next;
 } Transfer;
@@ -404,7 +405,7 @@ static size_t on_header(char *p, size_t size, size_t nitems, void *u) {
     if (n >= 5 && !memcmp(p, "HTTP/", 5)) {
         /* a new response (after 100-continue or a redirect): reset */
         t->etag[0] = t->last_modified[0] = t->request_id[0] = t->bucket_region[0] = 0;
-        t->content_range[0] = 0;
+        t->content_range[0] = t->error_type[0] = 0;
         t->content_length = 0;
         return n;
     }
@@ -418,6 +419,7 @@ static size_t on_header(char *p, size_t size, size_t nitems, void *u) {
     HDR("x-amzn-requestid", t->request_id)
     HDR("x-amz-bucket-region", t->bucket_region)
     HDR("content-range", t->content_range)
+    HDR("x-amzn-errortype", t->error_type)
 #undef HDR
     if ((size_t)(colon - p) == 14 && !strncasecmp(p, "content-length", 14)) {
         char tmp[32];
@@ -692,6 +694,8 @@ static int classify(AwsClient *cl, Transfer *t, CURLcode cc, BzErr *e, char *cod
     aws_parse_error_body(t->body.data ? t->body.data : "", t->body.n, code, ncode, msg, sizeof msg,
                          rid, sizeof rid, region, sizeof region);
     if (!rid[0]) snprintf(rid, sizeof rid, "%s", t->request_id);
+    if (t->error_type[0]) /* "AccessDeniedException:http://internal.amazon.com/..." */
+        snprintf(code, ncode, "%.*s", (int)strcspn(t->error_type, ":"), t->error_type);
     if (!code[0]) {
         /* HEAD answers have no body: name the status the way S3 does */
         snprintf(code, ncode, "%s",
