@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Package the hbee Lambda function: scripts/lambda_zip.sh BOOTSTRAP OUT.zip
+# Package the hbee Lambda function: scripts/lambda_zip.sh build/hbee OUT.zip
 # (run by `make lambda`). OUT.zip holds `bootstrap` (stripped) and, beside
 # it, every shared library that bootstrap or libcurl.so.4 (dlopen'ed on the
 # first AWS request, src/aws/aws_curl.c) needs, except glibc's own, which the
