@@ -11,6 +11,7 @@ lambda executor's configuration errors.
    dataset (so libcurl is loaded too) with executor=lambda must equal a
    single-connection scan, and every shared object the instances mapped
    (/proc/PID/maps) must be glibc's or come from the temporary directory.
+   Before it, a query over local files must not load libcurl at all.
 Under ASan (BZ_SAN=1) there is no zip (the sanitizer runtimes need a newer
 glibc): parts 1-2 are skipped and part 3 runs with the ASan build's hbee.
 3. Configuration errors, each a clear SQL error naming what is wrong: an
@@ -160,7 +161,27 @@ def hbee_error(con, q, opts):
     return None
 
 
+def mapped_curl(pids):
+    return [pid for pid in pids if any(ln.rstrip().endswith("/libcurl.so.4")
+                                       for ln in open(f"/proc/{pid}/maps"))]
+
+
 def test_self_contained(con, emu, task, bucket):
+    # local files first: the instances must not load libcurl for them
+    q = "SELECT g, count(*), sum(k) FROM t GROUP BY g"
+    exp = con.execute(q).fetchall()
+    err = None
+    try:
+        con.execute(f"CREATE VIRTUAL TABLE temp.r USING hbee(query={diff.sql_str(q)}, "
+                    "executor=lambda, split_bytes=1)")
+        got = con.execute("SELECT * FROM r").fetchall()
+        con.execute("DROP TABLE temp.r")
+        err = diff.same_rows(exp, got, False)
+    except sqlite3.Error as e:
+        err = str(e)
+    report("zip bootstrap: exact answer from local files", err is None, err)
+    pids = emu_stats(emu.port)["pids"]
+    report("zip bootstrap: no libcurl for local files", pids and not mapped_curl(pids), pids)
     prefix = f"hbee-zip-{os.getpid()}"
     for f in sorted(os.listdir(diff.DATA)):
         if f.endswith(".parquet"):
