@@ -17,7 +17,9 @@ Then:
                from fork to exit, COLD_REPS repetitions; (b) the emulator's cold starts
                (spawn to the first invocation/next) of 8 fresh instances; (c) the
                "ready in N ms" lines the instances log (process start to worker
-               connection open, measured inside the process)
+               connection open, measured inside the process); (d) bench/hbee_cold.py:
+               exec to first task accepted per worker mode (Lambda runtime: first
+               invocation/next; redis: first XREADGROUP), with CPU ms and /bin/true
   peak RSS     `hbee run` of the Q6 (and Q1) partial task on one of the 8 files (/usr/bin/time)
 Prints a markdown report (saved by the .sh).
 """
@@ -266,6 +268,10 @@ def main():
         cold = cold_emu.stats()
     finally:
         cold_emu.stop()
+    modes = subprocess.run([sys.executable, os.path.join(ROOT, "bench", "hbee_cold.py"), "--hbee",
+                            hbee, "--redis", redis_url], capture_output=True, text=True)
+    if modes.returncode:
+        raise SystemExit(f"bench/hbee_cold.py failed: {modes.stderr[-500:]}")
     ready = []
     for line in open(os.path.join(tmp, "cold-instances.log"), errors="replace"):
         if "hbee lambda: ready in" in line:
@@ -307,7 +313,7 @@ def main():
     print(f"Cold start: `hbee run` of a trivial task (count(*) of tests/data/union/a.parquet), "
           f"fork to exit, mean of {COLD_REPS} runs in a bash loop, 5 loops: "
           f"{', '.join(f'{x:.1f}' for x in runs)} ms; `hbee` alone (usage message: loading its "
-          f"42 shared libraries, via sh -c): {', '.join(f'{x:.1f}' for x in load)} ms; "
+          f"shared libraries, via sh -c): {', '.join(f'{x:.1f}' for x in load)} ms; "
           f"/bin/true: {', '.join(f'{x:.1f}' for x in true)} ms. Emulator, 8 fresh "
           f"instances (spawn to first invocation/next): "
           f"{', '.join(f'{x:.0f}' for x in sorted(cold.get('cold_start_ms', [])))} ms; "
@@ -315,6 +321,7 @@ def main():
           f"{', '.join(str(x) for x in sorted(ready))} ms. Benchmark emulator: "
           f"{emu_stats.get('cold_starts')} cold starts, {emu_stats.get('throttled')} throttled.")
     print()
+    print(modes.stdout)
     for qn, _ in QUERIES:
         print(f"Peak RSS of `hbee run` on the {qn} partial task over "
               f"`{os.path.basename(files[0])}` ({os.path.getsize(files[0]) / 2**20:.1f} MiB): "

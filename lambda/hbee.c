@@ -26,13 +26,17 @@
 ** BzErr.
 */
 #include <cjson/cJSON.h>
-#include <curl/curl.h>
+#include <errno.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <signal.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/socket.h>
 #include <sys/time.h>
 #include <unistd.h>
 
@@ -257,64 +261,181 @@ static int cmd_worker(int argc, char **argv) {
 
 /* ---- hbee lambda: the Lambda runtime API client -------------------------------- */
 
+/* The Runtime API client: HTTP/1.1 over one kept-alive TCP connection to
+** AWS_LAMBDA_RUNTIME_API ("host:port", always a local plain-HTTP endpoint).
+** Rationale (performance): curl and its ~30 libraries are not loaded for the
+** loop itself (aws_curl.h), which is what an instance's cold start waits for;
+** S3 reads load them on first use. */
+typedef struct RtConn {
+    const char *zApi; /* host:port */
+    int fd;           /* -1: not connected */
+    BzBuf in;         /* bytes received and not yet consumed */
+} RtConn;
+
 typedef struct RtResp {
     BzBuf body;
     char zReqId[128];
     long long deadline;
 } RtResp;
 
-static size_t rt_body(char *p, size_t sz, size_t n, void *ctx) {
-    RtResp *r = ctx;
-    bz_buf_append(&r->body, p, sz * n);
-    return r->body.rc ? 0 : sz * n;
+static void rt_close(RtConn *c) {
+    if (c->fd >= 0) close(c->fd);
+    c->fd = -1;
+    bz_buf_reset(&c->in);
 }
 
-static size_t rt_header(char *p, size_t sz, size_t n, void *ctx) {
-    RtResp *r = ctx;
-    size_t len = sz * n;
-    static const char kId[] = "lambda-runtime-aws-request-id:";
-    static const char kDl[] = "lambda-runtime-deadline-ms:";
-    if (len > sizeof kId - 1 && !strncasecmp(p, kId, sizeof kId - 1)) {
-        const char *v = p + sizeof kId - 1;
-        size_t k = len - (sizeof kId - 1);
-        while (k && (*v == ' ')) v++, k--;
-        while (k && (v[k - 1] == '\r' || v[k - 1] == '\n' || v[k - 1] == ' ')) k--;
-        if (k >= sizeof r->zReqId) k = sizeof r->zReqId - 1;
-        memcpy(r->zReqId, v, k);
-        r->zReqId[k] = 0;
-    } else if (len > sizeof kDl - 1 && !strncasecmp(p, kDl, sizeof kDl - 1)) {
-        r->deadline = atoll(p + sizeof kDl - 1);
-    }
-    return len;
-}
-
-/* One runtime API request; returns the HTTP status (0 on transport errors). */
-static long rt_request(CURL *h, const char *method, const char *url, const char *body, size_t n,
-                       const char *errType, RtResp *resp) {
-    struct curl_slist *hd = NULL;
-    long status = 0;
-    curl_easy_reset(h);
-    curl_easy_setopt(h, CURLOPT_URL, url);
-    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, rt_body);
-    curl_easy_setopt(h, CURLOPT_WRITEDATA, resp);
-    curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, rt_header);
-    curl_easy_setopt(h, CURLOPT_HEADERDATA, resp);
-    if (!strcmp(method, "POST")) {
-        hd = curl_slist_append(hd, "Content-Type: application/json");
-        if (errType) {
-            char line[160];
-            snprintf(line, sizeof line, "Lambda-Runtime-Function-Error-Type: %s", errType);
-            hd = curl_slist_append(hd, line);
+static int rt_connect(RtConn *c) {
+    char host[256];
+    const char *colon = strrchr(c->zApi, ':');
+    struct addrinfo hints, *ai = NULL, *p;
+    size_t lh = colon ? (size_t)(colon - c->zApi) : strlen(c->zApi);
+    if (lh >= sizeof host) return -1;
+    memcpy(host, c->zApi, lh);
+    host[lh] = 0;
+    memset(&hints, 0, sizeof hints);
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    if (getaddrinfo(host, colon ? colon + 1 : "80", &hints, &ai)) return -1;
+    for (p = ai; p; p = p->ai_next) {
+        int fd = socket(p->ai_family, p->ai_socktype | SOCK_CLOEXEC, p->ai_protocol);
+        if (fd < 0) continue;
+        if (connect(fd, p->ai_addr, p->ai_addrlen) == 0) {
+            int one = 1;
+            setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+            c->fd = fd;
+            break;
         }
-        hd = curl_slist_append(hd, "Expect:");
-        curl_easy_setopt(h, CURLOPT_HTTPHEADER, hd);
-        curl_easy_setopt(h, CURLOPT_POSTFIELDS, body);
-        curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)n);
+        close(fd);
     }
-    if (curl_easy_perform(h) == CURLE_OK) curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
-    curl_slist_free_all(hd);
-    return status;
+    freeaddrinfo(ai);
+    return c->fd >= 0 ? 0 : -1;
+}
+
+static int rt_send_all(int fd, const char *p, size_t n) {
+    while (n) {
+        ssize_t k = send(fd, p, n, MSG_NOSIGNAL);
+        if (k < 0 && errno == EINTR) continue;
+        if (k <= 0) return -1;
+        p += k;
+        n -= (size_t)k;
+    }
+    return 0;
+}
+
+/* Receive more bytes into c->in; 0, or -1 on EOF/error. */
+static int rt_fill(RtConn *c) {
+    char tmp[65536];
+    ssize_t k;
+    do
+        k = recv(c->fd, tmp, sizeof tmp, 0);
+    while (k < 0 && errno == EINTR);
+    if (k <= 0) return -1;
+    bz_buf_append(&c->in, tmp, (size_t)k);
+    return c->in.rc ? -1 : 0;
+}
+
+/* Drop the first n received bytes. */
+static void rt_consume(RtConn *c, size_t n) {
+    memmove(c->in.data, c->in.data + n, c->in.n - n);
+    c->in.n -= n;
+}
+
+/* Value of header `name` in a header block (lines ending in \r\n), copied to
+** out; 1 if found. */
+static int rt_header(const char *hdr, size_t n, const char *name, char *out, size_t nout) {
+    size_t ln = strlen(name);
+    const char *p = hdr, *end = hdr + n;
+    while (p < end) {
+        const char *eol = memchr(p, '\n', (size_t)(end - p));
+        if (!eol) eol = end;
+        if ((size_t)(eol - p) > ln && p[ln] == ':' && !strncasecmp(p, name, ln)) {
+            const char *v = p + ln + 1;
+            const char *e = eol;
+            while (v < e && (*v == ' ' || *v == '\t')) v++;
+            while (e > v && (e[-1] == '\r' || e[-1] == ' ')) e--;
+            size_t k = BZ_MIN((size_t)(e - v), nout - 1);
+            memcpy(out, v, k);
+            out[k] = 0;
+            return 1;
+        }
+        p = eol + 1;
+    }
+    return 0;
+}
+
+/* One request/response on the connection (reconnecting once if the kept
+** connection was closed). Returns the HTTP status, 0 on transport errors. */
+static long rt_exchange(RtConn *c, const char *method, const char *path, const char *body,
+                        size_t n, const char *errType, RtResp *resp) {
+    char head[512], v[128];
+    int hl = snprintf(head, sizeof head,
+                      "%s %s HTTP/1.1\r\nHost: %s\r\nUser-Agent: hbee/" BUZZLITE_VERSION "\r\n"
+                      "%s%s%sContent-Length: %zu\r\n%s\r\n",
+                      method, path, c->zApi, errType ? "Lambda-Runtime-Function-Error-Type: " : "",
+                      errType ? errType : "", errType ? "\r\n" : "", n,
+                      body ? "Content-Type: application/json\r\n" : "");
+    if (hl <= 0 || (size_t)hl >= sizeof head) return 0;
+    for (int attempt = 0; attempt < 2; attempt++) {
+        char *eoh;
+        size_t hn;
+        long status;
+        if (c->fd < 0 && rt_connect(c)) return 0;
+        if (rt_send_all(c->fd, head, (size_t)hl) || (n && rt_send_all(c->fd, body, n))) {
+            rt_close(c);
+            continue; /* a kept-alive connection the server closed */
+        }
+        while (!(eoh = c->in.n ? memmem(c->in.data, c->in.n, "\r\n\r\n", 4) : NULL))
+            if (rt_fill(c)) break;
+        if (!eoh) {
+            int fresh = c->in.n == 0;
+            rt_close(c);
+            if (fresh) continue;
+            return 0;
+        }
+        hn = (size_t)(eoh - c->in.data) + 4;
+        if (c->in.n < 12 || memcmp(c->in.data, "HTTP/1.", 7)) {
+            rt_close(c);
+            return 0;
+        }
+        status = strtol(c->in.data + 9, NULL, 10);
+        /* (a POST's answer has no request id: the one being answered stays) */
+        rt_header(c->in.data, hn, "Lambda-Runtime-Aws-Request-Id", resp->zReqId,
+                  sizeof resp->zReqId);
+        if (rt_header(c->in.data, hn, "Lambda-Runtime-Deadline-Ms", v, sizeof v))
+            resp->deadline = atoll(v);
+        int bClose = rt_header(c->in.data, hn, "Connection", v, sizeof v) &&
+                     !strcasecmp(v, "close");
+        if (rt_header(c->in.data, hn, "Transfer-Encoding", v, sizeof v) &&
+            !strcasecmp(v, "chunked")) {
+            rt_consume(c, hn);
+            for (;;) { /* chunk-size CRLF data CRLF ... 0 CRLF CRLF */
+                char *eol;
+                while (!(eol = c->in.n ? memmem(c->in.data, c->in.n, "\r\n", 2) : NULL))
+                    if (rt_fill(c)) goto broken;
+                size_t k = (size_t)strtoull(c->in.data, NULL, 16);
+                size_t skip = (size_t)(eol - c->in.data) + 2;
+                while (c->in.n < skip + k + 2)
+                    if (rt_fill(c)) goto broken;
+                bz_buf_append(&resp->body, c->in.data + skip, k);
+                rt_consume(c, skip + k + 2);
+                if (k == 0) break; /* (no trailers are sent by the Runtime API) */
+            }
+        } else {
+            size_t len = rt_header(c->in.data, hn, "Content-Length", v, sizeof v)
+                             ? (size_t)strtoull(v, NULL, 10)
+                             : 0;
+            while (c->in.n < hn + len)
+                if (rt_fill(c)) goto broken;
+            bz_buf_append(&resp->body, c->in.data + hn, len);
+            rt_consume(c, hn + len);
+        }
+        if (bClose) rt_close(c);
+        return status;
+    broken:
+        rt_close(c);
+        return 0;
+    }
+    return 0;
 }
 
 static void rt_error_body(BzBuf *b, const char *type, const char *msg) {
@@ -361,7 +482,7 @@ static int cmd_lambda(void) {
     char url[512];
     ExecConn *conn = NULL;
     BzErr err = {0};
-    CURL *h;
+    RtConn rc_ = {api, -1, {0}}, *h = &rc_;
     RtResp resp;
     BzBuf out, reply;
     if (!api || !*api) {
@@ -369,21 +490,16 @@ static int cmd_lambda(void) {
         return 2;
     }
     uint64_t t0 = bz_now_ms();
-    curl_global_init(CURL_GLOBAL_DEFAULT);
-    h = curl_easy_init();
+    bz_buf_init(&h->in, (size_t)64 << 20);
     memset(&resp, 0, sizeof resp);
     bz_buf_init(&resp.body, (size_t)64 << 20);
     bz_buf_init(&out, WIRE_MAX_BODY + ((size_t)1 << 20));
     bz_buf_init(&reply, 0);
-    if (!h) {
-        fprintf(stderr, "hbee lambda: cannot start curl\n");
-        return 2;
-    }
     if (exec_conn_open(&linked_sql, &conn, &err)) {
         fprintf(stderr, "hbee lambda: init failed: %s\n", err.msg);
         rt_error_body(&reply, "Runtime.InitError", err.msg);
-        snprintf(url, sizeof url, "http://%s/2018-06-01/runtime/init/error", api);
-        rt_request(h, "POST", url, reply.data, reply.n, "Runtime.InitError", &resp);
+        snprintf(url, sizeof url, "/2018-06-01/runtime/init/error");
+        rt_exchange(h, "POST", url, reply.data, reply.n, "Runtime.InitError", &resp);
         return 1;
     }
     fprintf(stderr, "hbee lambda: ready in %llu ms (runtime API %s)\n",
@@ -392,8 +508,8 @@ static int cmd_lambda(void) {
         bz_buf_reset(&resp.body);
         resp.zReqId[0] = 0;
         resp.deadline = 0;
-        snprintf(url, sizeof url, "http://%s/2018-06-01/runtime/invocation/next", api);
-        long st = rt_request(h, "GET", url, NULL, 0, NULL, &resp);
+        snprintf(url, sizeof url, "/2018-06-01/runtime/invocation/next");
+        long st = rt_exchange(h, "GET", url, NULL, 0, NULL, &resp);
         if (st != 200 || !resp.zReqId[0] || resp.body.rc) {
             fprintf(stderr, "hbee lambda: invocation/next answered %ld; retrying\n", st);
             if (st == 0) usleep(100000);
@@ -449,15 +565,13 @@ static int cmd_lambda(void) {
         if (zErrType) {
             bz_buf_reset(&reply);
             rt_error_body(&reply, zErrType, zWhy);
-            snprintf(url, sizeof url, "http://%s/2018-06-01/runtime/invocation/%s/error", api,
-                     resp.zReqId);
+            snprintf(url, sizeof url, "/2018-06-01/runtime/invocation/%s/error", resp.zReqId);
         } else {
-            snprintf(url, sizeof url, "http://%s/2018-06-01/runtime/invocation/%s/response", api,
-                     resp.zReqId);
+            snprintf(url, sizeof url, "/2018-06-01/runtime/invocation/%s/response", resp.zReqId);
         }
         int bS3 = !zErrType && reply.n > 6 && !memcmp(reply.data, "{\"s3\":", 6);
         bz_buf_reset(&resp.body);
-        st = rt_request(h, "POST", url, reply.data, reply.n, zErrType, &resp);
+        st = rt_exchange(h, "POST", url, reply.data, reply.n, zErrType, &resp);
         fprintf(stderr,
                 "hbee lambda: request %s task %lld: %s, result %zu bytes%s, %llu ms "
                 "(%lld ms before the deadline), posted: HTTP %ld\n",
@@ -466,7 +580,8 @@ static int cmd_lambda(void) {
                 resp.deadline ? resp.deadline - now_epoch_ms() : -1, st);
     }
     exec_conn_close(conn);
-    curl_easy_cleanup(h);
+    rt_close(h);
+    bz_buf_free(&h->in);
     bz_buf_free(&resp.body);
     bz_buf_free(&out);
     bz_buf_free(&reply);

@@ -14,7 +14,13 @@ endpoint:
               or runs past its timeout (the instance is killed: "Task timed out")
           429 TooManyRequestsException when every instance is busy
           404 ResourceNotFoundException for another function name
+          403 AccessDeniedException for requests signed with an access key
+              given to --deny-access-key (as IAM answers a caller without
+              lambda:InvokeFunction)
           413 RequestEntityTooLargeException for payloads over 6 MB
+          Errors have AWS's restJson1 shape: the code in the x-amzn-ErrorType
+          header, the body {"Type": "User", "message": ...} ({"Message": ...}
+          for AccessDeniedException, which IAM answers).
   Runtime GET  /2018-06-01/runtime/invocation/next (Lambda-Runtime-Aws-Request-Id,
                Lambda-Runtime-Deadline-Ms, Lambda-Runtime-Invoked-Function-Arn)
           POST /2018-06-01/runtime/invocation/{id}/response   (413 over 6 MB)
@@ -33,6 +39,12 @@ throttled, errors, instances, max_busy).
 
     tests/lambda_emulator.py --port 0 --port-file p --instances 4 \
         --bootstrap build/hbee --timeout 30 [--function buzzlite-hbee] [--env K=V]
+
+--clean-env starts each bootstrap as Lambda does instead of with the
+emulator's environment: only the runtime's variables (AWS_LAMBDA_*,
+AWS_REGION, LAMBDA_TASK_ROOT, PATH, TZ, LANG; no LD_LIBRARY_PATH) plus the
+--env ones, in the bootstrap's directory (the task root). GET /_emu/stats
+also lists the live instances' process ids ("pids").
 """
 import argparse
 import json
@@ -88,7 +100,18 @@ class Instance:
     def ensure_process(self):
         if self.alive():
             return
-        env = dict(os.environ)
+        if self.emu.clean_env:
+            root = os.path.dirname(self.emu.bootstrap)
+            env = {"PATH": "/usr/local/bin:/usr/bin/:/bin:/opt/bin", "TZ": ":UTC",
+                   "LANG": "en_US.UTF-8", "LAMBDA_TASK_ROOT": root, "LAMBDA_RUNTIME_DIR": root,
+                   "AWS_REGION": self.emu.region, "AWS_DEFAULT_REGION": self.emu.region,
+                   "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
+                   "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "1769",
+                   "AWS_LAMBDA_INITIALIZATION_TYPE": "on-demand"}
+            cwd = root
+        else:
+            env = dict(os.environ)
+            cwd = None
         env.update(self.emu.env)
         env["AWS_LAMBDA_RUNTIME_API"] = "127.0.0.1:%d" % self.server.server_address[1]
         env["AWS_LAMBDA_FUNCTION_NAME"] = self.emu.function
@@ -96,8 +119,9 @@ class Instance:
         self.spawned_at = time.time()
         self.warm = False
         self.emu.count("cold_starts")
-        self.proc = subprocess.Popen([self.emu.bootstrap], env=env, stdin=subprocess.DEVNULL,
-                                     stdout=self.emu.logf, stderr=self.emu.logf)
+        self.proc = subprocess.Popen([self.emu.bootstrap], env=env, cwd=cwd,
+                                     stdin=subprocess.DEVNULL, stdout=self.emu.logf,
+                                     stderr=self.emu.logf)
 
     def kill(self):
         with self.cv:
@@ -251,7 +275,10 @@ def make_runtime_handler(inst):
 class Emulator:
     def __init__(self, a):
         self.function = a.function
-        self.bootstrap = a.bootstrap
+        self.bootstrap = os.path.abspath(a.bootstrap)
+        self.clean_env = a.clean_env
+        self.region = a.region
+        self.deny_keys = set(a.deny_access_key)
         self.timeout = a.timeout
         self.env = dict(kv.split("=", 1) for kv in a.env)
         self.logf = open(a.log, "ab") if a.log else sys.stderr
@@ -319,8 +346,9 @@ def make_api_handler(emu):
             self.wfile.write(body)
 
         def err(self, code, etype, msg):
-            self.reply(code, json.dumps({"__type": etype, "Type": "User", "message": msg}).encode(),
-                       {"x-amzn-ErrorType": etype})
+            body = {"Message": msg} if etype == "AccessDeniedException" else \
+                {"Type": "User", "message": msg}
+            self.reply(code, json.dumps(body).encode(), {"x-amzn-ErrorType": etype})
 
         def do_GET(self):
             if self.path == "/_emu/stats":
@@ -329,6 +357,7 @@ def make_api_handler(emu):
                     st["cold_start_ms"] = list(emu.cold_ms)
                     st["instances"] = len(emu.instances)
                     st["alive"] = sum(1 for i in emu.instances if i.alive())
+                    st["pids"] = [i.proc.pid for i in emu.instances if i.alive()]
                 return self.reply(200, json.dumps(st).encode())
             self.err(404, "ResourceNotFoundException", "no such resource")
 
@@ -355,12 +384,22 @@ def make_api_handler(emu):
                     or parts[4] != "invocations":
                 return self.err(404, "UnknownOperationException", "unknown operation")
             name = parts[3].split(":")[-1] if parts[3].startswith("arn:") else parts[3]
-            if name != emu.function:
-                return self.err(404, "ResourceNotFoundException",
-                                "Function not found: " + parts[3])
-            if not self.headers.get("Authorization", "").startswith("AWS4-HMAC-SHA256 "):
+            auth = self.headers.get("Authorization", "")
+            if not auth.startswith("AWS4-HMAC-SHA256 "):
                 return self.err(403, "MissingAuthenticationTokenException",
                                 "Missing Authentication Token")
+            # Credential=AKID/date/region/lambda/aws4_request
+            scope = auth.split("Credential=", 1)[-1].split(",", 1)[0].split("/")
+            key, region = scope[0], scope[2] if len(scope) > 2 else emu.region
+            arn = "arn:aws:lambda:%s:000000000000:function:%s" % (region, name)
+            if key in emu.deny_keys:
+                return self.err(403, "AccessDeniedException",
+                                "User: arn:aws:iam::000000000000:user/hbee-test is not authorized "
+                                "to perform: lambda:InvokeFunction on resource: %s because no "
+                                "identity-based policy allows the lambda:InvokeFunction action"
+                                % arn)
+            if name != emu.function or region != emu.region:
+                return self.err(404, "ResourceNotFoundException", "Function not found: " + arn)
             itype = self.headers.get("X-Amz-Invocation-Type", "RequestResponse")
             if itype != "RequestResponse":
                 return self.err(400, "InvalidParameterValueException",
@@ -397,6 +436,12 @@ def main():
     ap.add_argument("--log", help="append the instances' stderr here")
     ap.add_argument("--slow", type=float, default=3.0, help="seconds a 'slow' fault stalls")
     ap.add_argument("--prewarm", action="store_true", help="start every instance now")
+    ap.add_argument("--clean-env", action="store_true",
+                    help="start bootstraps with Lambda's environment only, in their directory")
+    ap.add_argument("--region", default=os.environ.get("AWS_REGION", "us-east-1"),
+                    help="the function's region (other regions: 404)")
+    ap.add_argument("--deny-access-key", action="append", default=[],
+                    help="requests signed with this access key id get 403 AccessDeniedException")
     a = ap.parse_args()
     emu = Emulator(a)
     srv = ThreadingHTTPServer(("127.0.0.1", a.port), make_api_handler(emu))

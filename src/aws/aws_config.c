@@ -114,11 +114,14 @@ static char *profile_get(const char *profile, const char *key, int creds_file_fi
     return v;
 }
 
-char *aws_region_resolve(const char *profile) {
-    char *r;
+char *aws_region_find(const char *profile) {
     if (env("AWS_REGION")) return bz_strdup(env("AWS_REGION"));
     if (env("AWS_DEFAULT_REGION")) return bz_strdup(env("AWS_DEFAULT_REGION"));
-    r = profile_get(profile, "region", 0);
+    return profile_get(profile, "region", 0);
+}
+
+char *aws_region_resolve(const char *profile) {
+    char *r = aws_region_find(profile);
     return r ? r : bz_strdup("us-east-1");
 }
 

@@ -57,6 +57,9 @@ void aws_creds_reset_remote_cache(void);
 
 /* Region for `profile` (NULL = AWS_PROFILE/default). Caller frees; NULL on OOM. */
 char *aws_region_resolve(const char *profile);
+/* The same without the us-east-1 default: NULL when no region is configured
+** (or on OOM). Caller frees. */
+char *aws_region_find(const char *profile);
 
 /* Endpoint override for a service ("s3", "dynamodb", "lambda"): `explicit_url`
 ** if not NULL, else the environment; NULL when AWS defaults apply. Caller frees. */

@@ -6,9 +6,9 @@
 ** behavior" (standard mode: transient errors, throttling, full-jitter backoff).
 */
 #include "aws/aws_http.h"
+#include "aws/aws_curl.h"
 
 #include <cJSON.h>
-#include <curl/curl.h>
 #include <expat.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -88,6 +88,7 @@ static void share_unlock(CURL *h, curl_lock_data d, void *u) {
 ** cache and a batch borrows one multi for its whole run. */
 static void curl_global(void) {
     int i;
+    if (aws_curl_load(NULL)) return; /* callers check curl_ready() */
     curl_global_init(CURL_GLOBAL_DEFAULT);
     for (i = 0; i < CURL_LOCK_DATA_LAST; i++) pthread_mutex_init(&g_share_mu[i], NULL);
     g_share = curl_share_init();
@@ -97,6 +98,12 @@ static void curl_global(void) {
         curl_share_setopt(g_share, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
         curl_share_setopt(g_share, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION);
     }
+}
+
+/* Load libcurl and its process-wide state once; BZ_OK or why not. */
+static int curl_ready(BzErr *err) {
+    pthread_once(&g_once, curl_global);
+    return aws_curl_load(err);
 }
 
 static CURLM *pool_take(void) {
@@ -234,7 +241,7 @@ int aws_client_new(const AwsClientOptions *o, AwsClient **out, BzErr *err) {
     int rc;
     *out = NULL;
     if (!o || !o->service) return bz_err(err, BZ_MISUSE, "aws: service name is required");
-    pthread_once(&g_once, curl_global);
+    if ((rc = curl_ready(err)) != BZ_OK) return bz_err_prefix(err, "aws %s", o->service);
     cl = bz_calloc(1, sizeof *cl);
     if (!cl) return bz_err(err, BZ_NOMEM, "aws: out of memory");
     pthread_mutex_init(&cl->mu, NULL);
@@ -372,6 +379,7 @@ typedef struct Transfer {
     int overflow;     /* body exceeded its cap */
     BzBuf body;       /* body when not writing to dst, and error bodies */
     char etag[160], last_modified[64], request_id[128], bucket_region[64], content_range[96];
+    char error_type[64]; /* x-amzn-ErrorType (Lambda): the error code, ahead of the body's */
     uint64_t content_length;
     struct Transfer *next;
 } Transfer;
@@ -397,7 +405,7 @@ static size_t on_header(char *p, size_t size, size_t nitems, void *u) {
     if (n >= 5 && !memcmp(p, "HTTP/", 5)) {
         /* a new response (after 100-continue or a redirect): reset */
         t->etag[0] = t->last_modified[0] = t->request_id[0] = t->bucket_region[0] = 0;
-        t->content_range[0] = 0;
+        t->content_range[0] = t->error_type[0] = 0;
         t->content_length = 0;
         return n;
     }
@@ -411,6 +419,7 @@ static size_t on_header(char *p, size_t size, size_t nitems, void *u) {
     HDR("x-amzn-requestid", t->request_id)
     HDR("x-amz-bucket-region", t->bucket_region)
     HDR("content-range", t->content_range)
+    HDR("x-amzn-errortype", t->error_type)
 #undef HDR
     if ((size_t)(colon - p) == 14 && !strncasecmp(p, "content-length", 14)) {
         char tmp[32];
@@ -585,6 +594,7 @@ static Transfer *transfer_new(AwsClient *cl, AwsCall *c, int is_hedge, BzErr *er
     curl_easy_setopt(t->easy, CURLOPT_LOW_SPEED_LIMIT, 1024L);
     curl_easy_setopt(t->easy, CURLOPT_LOW_SPEED_TIME, (long)cl->low_speed_s);
     curl_easy_setopt(t->easy, CURLOPT_TCP_KEEPALIVE, 1L);
+    if (aws_curl_ca_file()) curl_easy_setopt(t->easy, CURLOPT_CAINFO, aws_curl_ca_file());
     if (!strcmp(c->method, "GET")) curl_easy_setopt(t->easy, CURLOPT_BUFFERSIZE, RECV_BUFFER);
     curl_easy_setopt(t->easy, CURLOPT_HEADERFUNCTION, on_header);
     curl_easy_setopt(t->easy, CURLOPT_HEADERDATA, t);
@@ -684,6 +694,8 @@ static int classify(AwsClient *cl, Transfer *t, CURLcode cc, BzErr *e, char *cod
     aws_parse_error_body(t->body.data ? t->body.data : "", t->body.n, code, ncode, msg, sizeof msg,
                          rid, sizeof rid, region, sizeof region);
     if (!rid[0]) snprintf(rid, sizeof rid, "%s", t->request_id);
+    if (t->error_type[0]) /* "AccessDeniedException:http://internal.amazon.com/..." */
+        snprintf(code, ncode, "%.*s", (int)strcspn(t->error_type, ":"), t->error_type);
     if (!code[0]) {
         /* HEAD answers have no body: name the status the way S3 does */
         snprintf(code, ncode, "%s",
@@ -972,7 +984,7 @@ int aws_http_simple(const char *method, const char *url, const char *const *head
     struct curl_slist *h = NULL;
     CURLcode cc;
     int i;
-    pthread_once(&g_once, curl_global);
+    if (curl_ready(err)) return bz_err_prefix(err, "%s", url);
     e = curl_easy_init();
     if (!e) return bz_err(err, BZ_NOMEM, "%s: cannot create a curl handle", url);
     for (i = 0; headers && headers[i]; i++) h = curl_slist_append(h, headers[i]);
@@ -984,6 +996,7 @@ int aws_http_simple(const char *method, const char *url, const char *const *head
     curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, simple_body);
     curl_easy_setopt(e, CURLOPT_WRITEDATA, body);
     curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
+    if (aws_curl_ca_file()) curl_easy_setopt(e, CURLOPT_CAINFO, aws_curl_ca_file());
     if (strcmp(method, "GET")) curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, method);
     if (!strcmp(method, "PUT")) {
         curl_easy_setopt(e, CURLOPT_POSTFIELDS, "");

@@ -61,6 +61,7 @@ typedef struct LambdaExec {
     AwsClient *cl;
     AwsS3 *s3; /* scratch reads, or NULL */
     char *zPath, *zLabel, *zScratch;
+    char *zFunction, *zRegion;
     int maxConc, nThreads, nIdle;
     pthread_t *aTh; /* every invoker started, joined by lambda_close */
     int nTh;
@@ -85,6 +86,8 @@ static void lx_free(LambdaExec *x) {
     bz_free(x->zPath);
     bz_free(x->zLabel);
     bz_free(x->zScratch);
+    bz_free(x->zFunction);
+    bz_free(x->zRegion);
     pthread_mutex_destroy(&x->mu);
     pthread_cond_destroy(&x->cvWork);
     pthread_cond_destroy(&x->cvEvent);
@@ -156,6 +159,20 @@ static void parse_response(LambdaExec *x, const char *body, size_t n, Event *ev)
     cJSON_Delete(j);
 }
 
+/* Say what to fix for the configuration errors of an Invoke (the service's
+** message follows): the function missing in the region, or the caller not
+** allowed to invoke it. */
+static void lambda_explain(const LambdaExec *x, long st, const char *zCode, BzErr *e) {
+    if (st == 404 && !strcmp(zCode, "ResourceNotFoundException"))
+        bz_err_prefix(e, "function '%s' not found in region %s (deploy it there, or name another "
+                      "with the hbee table's function= option)", x->zFunction, x->zRegion);
+    else if (st == 403 || !strcmp(zCode, "AccessDeniedException"))
+        bz_err_prefix(e, "not allowed to invoke function '%s' in region %s (the credentials "
+                      "need lambda:InvokeFunction on it)", x->zFunction, x->zRegion);
+    else if (!strcmp(zCode, "UnknownHost") || !strcmp(zCode, "ConnectionRefused"))
+        bz_err_prefix(e, "cannot reach the Lambda endpoint of region %s", x->zRegion);
+}
+
 static void invoke(LambdaExec *x, const char *payload, size_t n, Event *ev) {
     AwsHeader h[] = {{"X-Amz-Invocation-Type", "RequestResponse"},
                      {"Content-Type", "application/json"}};
@@ -179,6 +196,8 @@ static void invoke(LambdaExec *x, const char *payload, size_t n, Event *ev) {
             return;
         }
         long st = c.status;
+        char zCode[64];
+        snprintf(zCode, sizeof zCode, "%s", c.err_code);
         aws_call_free(&c);
         if (st == 429 && throttled < 100) { /* wait for a free instance */
             pthread_mutex_lock(&x->mu);
@@ -192,6 +211,7 @@ static void invoke(LambdaExec *x, const char *payload, size_t n, Event *ev) {
         }
         ev->rc = rc;
         ev->bRetry = st >= 500 || st == 429 || st == 0;
+        lambda_explain(x, st, zCode, &e);
         snprintf(ev->msg, sizeof ev->msg, "%s", e.msg);
         return;
     }
@@ -423,12 +443,24 @@ int exec_lambda_create(const ExecLambdaOptions *o, Executor **out, BzErr *err) {
     x->base.close = lambda_close;
     x->zPath = bz_mprintf("/2015-03-31/functions/%s/invocations", fn);
     x->zLabel = bz_mprintf("lambda function %s", fn);
-    if (!x->zPath || !x->zLabel) {
+    x->zFunction = bz_strdup(fn);
+    x->zRegion = aws_region_find(NULL);
+    if (!x->zRegion) {
+        /* Rationale: a Lambda function lives in one region; guessing
+        ** us-east-1 (what S3 may do) would invoke the wrong one or none. */
+        lx_free(x);
+        return bz_err(err, BZ_MISUSE,
+                      "lambda executor: no AWS region for function '%s': set AWS_REGION (or "
+                      "AWS_DEFAULT_REGION, or region in the profile's AWS config file)",
+                      fn);
+    }
+    if (!x->zPath || !x->zLabel || !x->zFunction) {
         lx_free(x);
         return bz_err(err, BZ_NOMEM, "out of memory");
     }
     memset(&co, 0, sizeof co);
     co.service = "lambda";
+    co.region = x->zRegion;
     co.timeout_ms = o->timeoutMs > 0 ? o->timeoutMs : 900000;
     co.low_speed_time_s = co.timeout_ms / 1000 + 1; /* an invocation sends nothing until done */
     co.max_parallel = 1;
