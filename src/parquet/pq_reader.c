@@ -1610,12 +1610,21 @@ struct PqScan {
     int64_t rg_first_row;/* file row number of the row group's first row */
     int64_t to_skip;     /* OFFSET rows still to skip */
     int64_t returned;
+    int64_t n_filtered;  /* rows_filtered not yet added to the process-wide counter */
     int done;
     int64_t *sel;        /* page-index selection: [lo, hi) row ranges of the row group */
     int n_sel, sel_i;    /* n_sel < 0: no selection (every row) */
 };
 
+/* Rationale: rows_filtered is counted per row; an atomic add per row on a
+** counter shared by every thread made two scanning threads fight over one
+** cache line (Q6 on 2 threads: 20% of their time on that lock add). The
+** scan keeps its own count and publishes it once per row group. */
 static void scan_close_rg(PqScan *s) {
+    if (s->n_filtered) {
+        PQ_STAT(rows_filtered, s->n_filtered);
+        s->n_filtered = 0;
+    }
     for (int i = 0; i < s->f->n_leaves; i++) {
         if (s->cur[i].live) chunk_close(&s->cur[i].ch);
         s->cur[i].live = 0;
@@ -2001,7 +2010,7 @@ int pq_scan_next(PqScan *s, BzErr *err) {
             pass = pq_pred_eval(p, &v);
         }
         if (!pass) {
-            PQ_STAT(rows_filtered, 1);
+            s->n_filtered++;
             continue;
         }
         if (s->to_skip > 0) {
