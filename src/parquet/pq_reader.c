@@ -24,6 +24,7 @@
 
 #include "codec/bz_codec.h"
 #include "pq_cache.h"
+#include "pq_pool.h"
 #include "pq_encoding.h"
 #include "pq_prune.h"
 
@@ -591,26 +592,27 @@ static void chunk_reset(Chunk *c) {
     c->scratch_cap = keep.scratch_cap;
 }
 
-/* Free the chunk and its buffers; c is zeroed (a no-op on a zeroed chunk). */
+/* Free the chunk, its buffers back to the pool; c is zeroed (a no-op on a
+** zeroed chunk). */
 static void chunk_close(Chunk *c) {
     if (!c) return;
     chunk_free_page_state(c);
-    bz_free(c->buf);
-    bz_free(c->dict_page);
-    bz_free(c->dict_mem);
-    bz_free(c->page);
-    bz_free(c->scratch);
+    pq_pool_put(c->buf, (size_t)c->buf_cap);
+    pq_pool_put(c->dict_page, c->dict_page_cap);
+    pq_pool_put(c->dict_mem, c->dict_cap);
+    pq_pool_put(c->page, c->page_cap);
+    pq_pool_put(c->scratch, c->scratch_cap);
     pq_offset_index_free(c->oi);
     memset(c, 0, sizeof *c);
 }
 
-/* Make *p hold at least n bytes (contents not kept); *cap is its capacity. */
+/* Make *p hold at least n bytes (contents not kept); *cap is its capacity.
+** Buffers come from and go back to the scan buffer pool (pq_pool.h). */
 static int mem_reserve(void *pp, size_t *cap, size_t n) {
     void **p = pp;
     if (*p && n <= *cap) return BZ_OK;
-    bz_free(*p);
-    *p = bz_malloc(n ? n : 1);
-    *cap = *p ? n : 0;
+    pq_pool_put(*p, *cap);
+    *p = pq_pool_get(n, cap);
     return *p ? BZ_OK : BZ_NOMEM;
 }
 
