@@ -32,7 +32,10 @@
 **                (default 1000; the deadline is max(floor, 4 x median task time))
 **   split_bytes  target compressed bytes per split (default 64 MiB): a split
 **                is a run of consecutive row groups of one file, read by the
-**                worker through the parquet table's row_groups option
+**                worker through the parquet table's row_groups option. With
+**                the local executor, splits are made smaller (down to 1 MiB)
+**                when there would be fewer than HBEE_SPLITS_PER_WORKER per
+**                thread (plan_split_target)
 **   memory_mb    Lambda function memory the cost is computed at (default 1769,
 **                128 to 10240); hbee_last_stats reports billed GB-seconds and
 **                dollars for every executor (what the run costs, or would, on Lambda)
@@ -334,6 +337,16 @@ static int load_create(sqlite3 *db, const char *zSchema, const char *zTable, cha
     return BZ_OK;
 }
 
+/* Splits the planner makes at least when the row groups allow: for the
+** local executor HBEE_SPLITS_PER_WORKER per thread; none for the remote
+** executors, where a task costs a round trip or an invocation (measured in
+** bench/RESULTS.md ### hbee: Q6 on one 188 MiB file was one 64 MiB split). */
+#define HBEE_SPLITS_PER_WORKER 4
+static int min_splits(const HbeeOpts *o) {
+    if (strcmp(o->zExecutor, "local")) return 0;
+    return HBEE_SPLITS_PER_WORKER * (o->nWorkers ? o->nWorkers : exec_cores());
+}
+
 /* Parse and rewrite zQuery against db; with bSplits also read the dataset
 ** definition and list its splits. */
 static int hbee_plan(sqlite3 *db, const char *zQuery, const HbeeOpts *o, int bSplits, HbeePlan *p,
@@ -355,7 +368,8 @@ static int hbee_plan(sqlite3 *db, const char *zQuery, const HbeeOpts *o, int bSp
         ExecS3Fs s3;
         PlanFs fs;
         exec_plan_fs_s3(&s3, &p->ds, &fs);
-        rc = plan_splits_list(&p->ds, &fs, p->q->azNeed, p->q->nNeed, o->splitBytes, &p->sp, err);
+        rc = plan_splits_list(&p->ds, &fs, p->q->azNeed, p->q->nNeed, o->splitBytes,
+                              min_splits(o), &p->sp, err);
     }
     free_columns(cols, ncol);
     if (rc) hbee_plan_free(p);

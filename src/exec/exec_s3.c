@@ -7,7 +7,7 @@
 **
 **     ExecS3Fs s;  PlanFs fs;
 **     exec_plan_fs_s3(&s, &dataset, &fs);
-**     plan_splits_list(&dataset, &fs, need, n_need, split_bytes, &splits, &err);
+**     plan_splits_list(&dataset, &fs, need, n_need, split_bytes, 0, &splits, &err);
 */
 #include "exec/exec.h"
 

@@ -246,12 +246,26 @@ typedef struct PlanFs {
 } PlanFs;
 
 /* Expand the dataset's paths (local files; s3:// ones through fs, refused
-** when fs is NULL) and list its splits:
-** splits of consecutive row groups of about split_bytes each (see PLAN_SPLIT_FILES).
+** when fs is NULL) and list its splits: splits of consecutive row groups of
+** about split_bytes each (see PLAN_SPLIT_FILES), smaller when that gives
+** fewer than nMinSplits splits (plan_split_target; 0: no minimum).
 ** azNeed names the columns whose bytes count. Caller frees with
 ** plan_splits_clear. */
 int plan_splits_list(const PlanDataset *d, const PlanFs *fs, char **azNeed, int nNeed,
-                     int64_t split_bytes, PlanSplits *out, BzErr *err);
+                     int64_t split_bytes, int nMinSplits, PlanSplits *out, BzErr *err);
+/* The byte target plan_splits_list groups row groups by: split_bytes, or
+** when the nSplits splits that gives are fewer than nMinSplits, total /
+** nMinSplits (total: needed compressed bytes of the dataset) but not below
+** PLAN_MIN_SPLIT_BYTES and never above split_bytes. A row group is never cut
+** and never shares a split with another file's.
+** Rationale: with as many splits as workers or fewer (one large file: one
+** split), one worker runs the whole query or the slowest split sets the
+** time; four splits a worker let the queue even out uneven splits and a
+** busy core. The floor keeps the per-task cost (a CREATE VIRTUAL TABLE and
+** a footer parse on the worker's connection, about 1 ms) small against the
+** scan of each split. */
+int64_t plan_split_target(int64_t total, int nSplits, int64_t split_bytes, int nMinSplits);
+#define PLAN_MIN_SPLIT_BYTES ((int64_t)1 << 20)
 void plan_splits_clear(PlanSplits *s);
 
 /* A worker reads its split through a `parquet` table over the split's file

@@ -5,7 +5,7 @@
 **     PlanDataset d;  PlanSplits sp;
 **     plan_dataset_parse("CREATE VIRTUAL TABLE t USING parquet('data/x.parquet', "
 **                        "hive_partitioning=0)", &d, &err);
-**     plan_splits_list(&d, NULL, need, n_need, 64 << 20, &sp, &err);  // fs: s3:// paths
+**     plan_splits_list(&d, NULL, need, n_need, 64 << 20, 8, &sp, &err);  // fs: s3:// paths
 **     for (i = 0; i < sp.n; i++) sp.a[i].zPath, sp.a[i].nRg, sp.a[i].nBytes ...
 **     plan_splits_clear(&sp);  plan_dataset_clear(&d);
 **
@@ -177,14 +177,27 @@ static int opt_bool(const PlanDataset *d, const char *key) {
 }
 
 /* Row counts and needed compressed bytes per row group of one file. */
-static int file_split(PlanSplits *out, const PlanFs *fs, const PqFileList *fl, int iFile,
-                      const PlanDataset *d, char **azNeed, int nNeed, int64_t split_bytes,
-                      BzErr *err) {
+typedef struct FileRg {
+    int n;          /* row groups */
+    int64_t *rows;  /* per row group */
+    int64_t *bytes; /* per row group: compressed bytes of the needed columns */
+} FileRg;
+
+static void file_rg_clear(FileRg *f) {
+    bz_free(f->rows);
+    bz_free(f->bytes);
+    memset(f, 0, sizeof *f);
+}
+
+/* Open file iFile of fl and fill out with its row groups' rows and bytes. */
+static int file_sizes(FileRg *out, const PlanFs *fs, const PqFileList *fl, int iFile,
+                      const PlanDataset *d, char **azNeed, int nNeed, BzErr *err) {
     const char *path = fl->paths[iFile];
     BzReadAt *src;
     PqFile *pf = NULL;
     PqOpenOpts oo;
     int rc;
+    memset(out, 0, sizeof *out);
     memset(&oo, 0, sizeof oo);
     oo.binary_as_string = opt_bool(d, "binary_as_string");
     oo.decimal_as_text = opt_bool(d, "decimal_as_text");
@@ -197,48 +210,74 @@ static int file_split(PlanSplits *out, const PlanFs *fs, const PqFileList *fl, i
     if ((rc = pq_file_open(src, &oo, &pf, err))) return rc;
     const PqFileMeta *m = pf->meta;
     int n = m->n_row_groups;
-    int64_t *rows = bz_calloc((size_t)n + 1, sizeof *rows);
-    int64_t *bytes = bz_calloc((size_t)n + 1, sizeof *bytes);
-    int *starts = bz_calloc((size_t)n + 1, sizeof *starts);
-    if (!rows || !bytes || !starts) {
-        rc = bz_err(err, BZ_NOMEM, "out of memory");
-        goto done;
+    out->n = n;
+    out->rows = bz_calloc((size_t)n + 1, sizeof *out->rows);
+    out->bytes = bz_calloc((size_t)n + 1, sizeof *out->bytes);
+    if (!out->rows || !out->bytes) {
+        file_rg_clear(out);
+        pq_file_close(pf);
+        return bz_err(err, BZ_NOMEM, "out of memory");
     }
     for (int g = 0; g < n; g++) {
         const PqRowGroup *rg = &m->row_groups[g];
-        rows[g] = rg->num_rows;
+        out->rows[g] = rg->num_rows;
         for (int c = 0; c < rg->n_columns; c++) {
             const PqColumnMeta *cm = &rg->columns[c].meta;
             if (!rg->columns[c].has_meta || cm->n_path < 1) continue;
             for (int k = 0; k < nNeed; k++)
                 if (!strcmp(cm->path[0], azNeed[k])) {
-                    bytes[g] += cm->total_compressed_size;
+                    out->bytes[g] += cm->total_compressed_size;
                     break;
                 }
         }
     }
-    if (PLAN_SPLIT_FILES || n == 0) {
-        rc = split_add(out, path, 0, n, rows, bytes) ? bz_err(err, BZ_NOMEM, "out of memory") : 0;
-    } else {
-        int k = plan_group_row_groups(bytes, n, split_bytes, starts);
-        for (int i = 0; i < k && !rc; i++) {
-            int end = i + 1 < k ? starts[i + 1] : n;
-            if (split_add(out, path, starts[i], end - starts[i], rows, bytes))
-                rc = bz_err(err, BZ_NOMEM, "out of memory");
-        }
-    }
-done:
-    bz_free(rows);
-    bz_free(bytes);
-    bz_free(starts);
     pq_file_close(pf);
+    return BZ_OK;
+}
+
+/* Append the splits of one file, row groups grouped to about target bytes. */
+static int file_split(PlanSplits *out, const char *path, const FileRg *f, int64_t target,
+                      BzErr *err) {
+    int n = f->n, rc = BZ_OK;
+    if (PLAN_SPLIT_FILES || n == 0)
+        return split_add(out, path, 0, n, f->rows, f->bytes) ? bz_err(err, BZ_NOMEM, "out of memory")
+                                                              : BZ_OK;
+    int *starts = bz_calloc((size_t)n + 1, sizeof *starts);
+    if (!starts) return bz_err(err, BZ_NOMEM, "out of memory");
+    int k = plan_group_row_groups(f->bytes, n, target, starts);
+    for (int i = 0; i < k && !rc; i++) {
+        int end = i + 1 < k ? starts[i + 1] : n;
+        if (split_add(out, path, starts[i], end - starts[i], f->rows, f->bytes))
+            rc = bz_err(err, BZ_NOMEM, "out of memory");
+    }
+    bz_free(starts);
     return rc;
 }
 
+int64_t plan_split_target(int64_t total, int nSplits, int64_t split_bytes, int nMinSplits) {
+    int64_t target = split_bytes > 0 ? split_bytes : 1;
+    if (nMinSplits <= 0 || nSplits >= nMinSplits) return target;
+    int64_t t = total / nMinSplits;
+    if (t < PLAN_MIN_SPLIT_BYTES) t = PLAN_MIN_SPLIT_BYTES;
+    return t < target ? t : target;
+}
+
+/* Splits plan_group_row_groups makes of the files at target bytes. */
+static int count_splits(const FileRg *aF, int nFiles, int64_t target, int *starts) {
+    int n = 0;
+    for (int i = 0; i < nFiles; i++)
+        n += PLAN_SPLIT_FILES || aF[i].n == 0 ? 1 : plan_group_row_groups(aF[i].bytes, aF[i].n,
+                                                                           target, starts);
+    return n;
+}
+
 int plan_splits_list(const PlanDataset *d, const PlanFs *fs, char **azNeed, int nNeed,
-                     int64_t split_bytes, PlanSplits *out, BzErr *err) {
+                     int64_t split_bytes, int nMinSplits, PlanSplits *out, BzErr *err) {
     PqFileList fl;
-    int rc = BZ_OK;
+    FileRg *aF = NULL;
+    int *starts = NULL;
+    int64_t total = 0;
+    int maxRg = 0, rc = BZ_OK;
     memset(out, 0, sizeof *out);
     memset(&fl, 0, sizeof fl);
     if (d->nPath == 0) return bz_err(err, BZ_MISUSE, "the parquet table has no path");
@@ -251,8 +290,25 @@ int plan_splits_list(const PlanDataset *d, const PlanFs *fs, char **azNeed, int 
             rc = pq_expand_local(d->azPath[i], &fl, err);
     }
     if (!rc && fl.n == 0) rc = bz_err(err, BZ_NOTFOUND, "no file matches the given path(s)");
-    for (int i = 0; i < fl.n && !rc; i++)
-        rc = file_split(out, fs, &fl, i, d, azNeed, nNeed, split_bytes, err);
+    if (!rc && !(aF = bz_calloc((size_t)fl.n + 1, sizeof *aF)))
+        rc = bz_err(err, BZ_NOMEM, "out of memory");
+    for (int i = 0; i < fl.n && !rc; i++) {
+        rc = file_sizes(&aF[i], fs, &fl, i, d, azNeed, nNeed, err);
+        for (int g = 0; !rc && g < aF[i].n; g++) total += aF[i].bytes[g];
+        if (!rc && aF[i].n > maxRg) maxRg = aF[i].n;
+    }
+    if (!rc && !(starts = bz_calloc((size_t)maxRg + 1, sizeof *starts)))
+        rc = bz_err(err, BZ_NOMEM, "out of memory");
+    if (!rc) {
+        int64_t target = split_bytes > 0 ? split_bytes : 1;
+        if (nMinSplits > 0)
+            target = plan_split_target(total, count_splits(aF, fl.n, target, starts), target,
+                                       nMinSplits);
+        for (int i = 0; i < fl.n && !rc; i++) rc = file_split(out, fl.paths[i], &aF[i], target, err);
+    }
+    for (int i = 0; aF && i < fl.n; i++) file_rg_clear(&aF[i]);
+    bz_free(aF);
+    bz_free(starts);
     out->nFiles = fl.n;
     pq_file_list_free(&fl);
     if (rc) plan_splits_clear(out);
