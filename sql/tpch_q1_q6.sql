@@ -23,7 +23,7 @@
 -- @default HBEE_SPLIT_BYTES=1
 -- @stack-put data/lineitem.parquet ${LINEITEM}
 -- (HBEE_SPLIT_BYTES=1: each row group is a split, so even the small sample is
--- spread over several tasks; unset, hbee's 64 MB default applies.)
+-- spread over several tasks; HBEE_SPLIT_BYTES=67108864 gives hbee's default.)
 .bail on
 .mode list
 .headers off
