@@ -210,7 +210,9 @@ static void invoke(LambdaExec *x, const char *payload, size_t n, Event *ev) {
             continue;
         }
         ev->rc = rc;
-        ev->bRetry = st >= 500 || st == 429 || st == 0;
+        /* no reply at all (connection refused, reset) is worth another try;
+        ** missing credentials or bad options are not */
+        ev->bRetry = st >= 500 || st == 429 || (st == 0 && rc != BZ_AUTH && rc != BZ_MISUSE);
         lambda_explain(x, st, zCode, &e);
         snprintf(ev->msg, sizeof ev->msg, "%s", e.msg);
         return;
@@ -386,8 +388,8 @@ static int lambda_collect(Executor *ex, uint8_t **out, size_t *n, BzErr *err) {
                     x->base.counters.retries++;
                 } else {
                     rc = bz_err(err, ev->rc ? ev->rc : BZ_ERROR,
-                                "lambda executor: task %lld: %s (after %d attempts)",
-                                (long long)r->id, ev->msg, r->nIssued);
+                                "lambda executor: task %lld, %d attempt%s: %s", (long long)r->id,
+                                r->nIssued, r->nIssued == 1 ? "" : "s", ev->msg);
                     bz_free(ev->data);
                     bz_free(ev);
                     break;

@@ -251,6 +251,13 @@ def test_config_errors(con, emu):
         err = hbee_error(con, q, "executor=lambda")
     check("no permission", err, "not allowed to invoke function 'buzzlite-hbee' in region "
           "us-east-1", "AccessDeniedException", "lambda:InvokeFunction", "HTTP 403")
+    with Env(AWS_ACCESS_KEY_ID=None, AWS_SECRET_ACCESS_KEY=None, AWS_SESSION_TOKEN=None,
+             AWS_PROFILE=None, AWS_SHARED_CREDENTIALS_FILE=empty, AWS_CONFIG_FILE=empty,
+             AWS_EC2_METADATA_DISABLED="true", AWS_CONTAINER_CREDENTIALS_FULL_URI=None,
+             AWS_CONTAINER_CREDENTIALS_RELATIVE_URI=None):
+        err = hbee_error(con, q, "executor=lambda")
+    # retrying cannot find credentials: one attempt, said so once
+    check("no credentials, not retried", err, "no AWS credentials", "1 attempt:")
     # and the executor still works after them
     report("works after the errors", hbee_error(con, q, "executor=lambda") is None)
 

@@ -30,8 +30,8 @@ int aws_s3_parse_url(const char *url, char **bucket, char **key, BzErr *err) {
     *bucket = *key = NULL;
     if (!url) return bz_err(err, BZ_MISUSE, "S3 URL is NULL");
     if (!strncmp(p, "s3://", 5)) p += 5;
-    else if (strstr(p, "://"))
-        return bz_err(err, BZ_MISUSE, "%s: not an s3:// URL", url);
+    else if (strstr(p, "://") || !strchr(p, '/'))
+        return bz_err(err, BZ_MISUSE, "%s: not an s3:// URL (expected s3://bucket/key)", url);
     slash = strchr(p, '/');
     if (slash == p || !*p) return bz_err(err, BZ_MISUSE, "%s: missing bucket name", url);
     *bucket = slash ? bz_strndup(p, (size_t)(slash - p)) : bz_strdup(p);

@@ -40,6 +40,8 @@ static void test_urls(void) {
     bz_free(k);
     CHECK_EQ_INT(aws_s3_parse_url("http://x/y", &b, &k, &err), BZ_MISUSE);
     CHECK_EQ_INT(aws_s3_parse_url("s3:///key", &b, &k, &err), BZ_MISUSE);
+    CHECK_EQ_INT(aws_s3_parse_url("nope", &b, &k, &err), BZ_MISUSE); /* no scheme, no slash */
+    CHECK(strstr(err.msg, "nope: not an s3:// URL") != NULL);
     CHECK_EQ_INT(aws_s3_glob_prefix_len("data/x=1/*.parquet"), 9);
     CHECK_EQ_INT(aws_s3_glob_prefix_len("plain/key"), 9);
 }
