@@ -370,6 +370,31 @@ static int run_entry(RqConn *c, ExecConn *ec, const ExecWorkerOptions *o, const 
     return BZ_OK;
 }
 
+/* A worker outlives its Redis: after a dropped connection (a restart, a
+** failover, CLIENT KILL) or a server that lost the group, it logs, waits
+** (100 ms doubling to 5 s), reconnects and re-creates the group (NOGROUP, or
+** UNBLOCKED when the stream was deleted under a blocked read), and goes on;
+** an entry it held unacknowledged is claimed again (XAUTOCLAIM) and any
+** duplicate result is dropped by the coordinator. Returns 1 when err was such
+** a failure (err cleared), 0 for any other error (err kept). */
+static int worker_recover(RqConn *c, const ExecWorkerOptions *o, const char *zQueue, int *pDelayMs,
+                          BzErr *err) {
+    if (!rq_conn_broken(c) && !strstr(err->msg, "NOGROUP") && !strstr(err->msg, "UNBLOCKED"))
+        return 0;
+    wlog(o, "%s; reconnecting in %d ms", err->msg, *pDelayMs);
+    usleep((useconds_t)*pDelayMs * 1000);
+    *pDelayMs = BZ_MIN(*pDelayMs * 2, 5000);
+    bz_err_clear(err);
+    if (ensure_group(c, zQueue, err) == BZ_OK) {
+        wlog(o, "reconnected to %s, stream %s", rq_conn_url(c), zQueue);
+        *pDelayMs = 100;
+    } else {
+        wlog(o, "%s", err->msg);
+    }
+    bz_err_clear(err);
+    return 1;
+}
+
 int exec_redis_work(const ExecSql *sql, const ExecWorkerOptions *o, BzErr *err) {
     const char *zQueue = o->zQueue && *o->zQueue ? o->zQueue : DEFAULT_QUEUE;
     char zConsumer[128], idle[24];
@@ -378,7 +403,7 @@ int exec_redis_work(const ExecSql *sql, const ExecWorkerOptions *o, BzErr *err) 
     RqOptions ro = {0};
     BzBuf out;
     int64_t done = 0;
-    int rc;
+    int rc, delayMs = 100;
     uint64_t lastClaim = 0;
     if (o->zConsumer && *o->zConsumer)
         snprintf(zConsumer, sizeof zConsumer, "%s", o->zConsumer);
@@ -403,7 +428,7 @@ int exec_redis_work(const ExecSql *sql, const ExecWorkerOptions *o, BzErr *err) 
             lastClaim = now;
             const char *a[] = {"XAUTOCLAIM", zQueue, GROUP, zConsumer, idle, "0-0", "COUNT", "1"};
             rc = rq_conn_command(c, 8, a, NULL, &r, err);
-            if (rc) break;
+            if (rc) goto failed;
             const RqReply *list = rq_reply_at(r, 1);
             if (list && rq_reply_len(list) > 0) {
                 e = rq_reply_at(list, 0);
@@ -416,7 +441,7 @@ int exec_redis_work(const ExecSql *sql, const ExecWorkerOptions *o, BzErr *err) 
             const char *a[] = {"XREADGROUP", "GROUP", GROUP,    zConsumer, "COUNT", "1",
                                "BLOCK",      "1000",  "STREAMS", zQueue,   ">"};
             rc = rq_conn_command(c, 11, a, NULL, &r, err);
-            if (rc) break;
+            if (rc) goto failed;
             /* [[stream, [[id, fields]]]] or nil */
             if (rq_reply_type(r) == RQ_ARRAY && rq_reply_len(r) > 0) {
                 const RqReply *entries = rq_reply_at(rq_reply_at(r, 0), 1);
@@ -428,7 +453,9 @@ int exec_redis_work(const ExecSql *sql, const ExecWorkerOptions *o, BzErr *err) 
             rc = run_entry(c, ec, o, zQueue, &en, &out, err);
             done++;
         }
+    failed:
         rq_reply_free(r);
+        if (rc && worker_recover(c, o, zQueue, &delayMs, err)) rc = BZ_OK;
     }
     if (rc) bz_err_prefix(err, "worker %s", zConsumer);
     exec_conn_close(ec);

@@ -10,6 +10,9 @@
      late tasks; the answer is exact and every split is counted once;
    - the same with a straggler deadline of 60 s: the surviving worker claims
      the dead workers' pending entries (XAUTOCLAIM) instead.
+3. Workers outlive their Redis connection: after CLIENT KILL of every client
+   connection, and after the queue (and so its consumer group) is deleted, the
+   same workers reconnect, re-create the group and answer the next query.
 """
 import json
 import os
@@ -128,6 +131,50 @@ def test_faults(con):
     report("autoclaim: no coordinator retry needed", st.get("retries", -1) == 0, st)
 
 
+def redis_cmd(con, *args):
+    ph = ", ".join("?" * len(args))
+    return con.execute(f"SELECT redis_command(?, {ph})", (URL, *args)).fetchone()[0]
+
+
+def test_reconnect(con):
+    queue = f"hbee:test:{os.getpid()}:reconnect"
+    env = dict(os.environ)
+    env.pop("LD_PRELOAD", None)
+    logf = open(os.path.join(os.environ.get("BZ_BUILD", "/tmp"), "test-logs",
+                             "hbee_redis_reconnect.log"), "w")
+    ws = [subprocess.Popen([HBEE, "worker", "--redis", URL, "--queue", queue], env=env,
+                           stdout=subprocess.DEVNULL, stderr=logf) for _ in range(2)]
+    exp = con.execute(Q).fetchall()
+    opts = f"executor=redis, queue='{queue}', split_bytes=1"
+    try:
+        for name, act in (("before", None),
+                          ("after CLIENT KILL", ("CLIENT", "KILL", "TYPE", "normal")),
+                          ("after the queue was deleted", ("DEL", queue))):
+            if act:
+                other = sqlite3.connect(":memory:")
+                other.enable_load_extension(True)
+                other.load_extension(diff.EXT)
+                try:
+                    redis_cmd(other, *act)
+                except sqlite3.Error:
+                    pass  # CLIENT KILL may drop this very connection's reply
+                other.close()
+                time.sleep(0.5)
+            try:
+                _, got = run_hbee(con, Q, opts)
+                why = diff.same_rows(exp, got, False)
+            except sqlite3.Error as e:
+                why = str(e)
+            report(f"reconnect: query {name}", why is None, why)
+        report("reconnect: workers still running", all(w.poll() is None for w in ws),
+               [w.poll() for w in ws])
+    finally:
+        stop_workers(ws)
+        logf.close()
+    log = open(logf.name).read()
+    report("reconnect: workers said they reconnected", log.count("reconnected to ") >= 2, log[-800:])
+
+
 def main():
     if not URL:
         print("REDIS_URL is not set (tests/stack.sh env)")
@@ -136,6 +183,7 @@ def main():
     con = diff.connect()
     test_differential(con)
     test_faults(con)
+    test_reconnect(con)
     print(f"{passed} passed, {len(failures)} failed")
     return 1 if failures else 0
 
