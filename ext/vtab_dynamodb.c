@@ -618,7 +618,9 @@ static int ddbBestIndex(sqlite3_vtab *pVtab, sqlite3_index_info *info) {
         if (op == AWS_DDB_NE) all_omitted = 0;
         bz_buf_printf(&plan, " f%d:%d", col, c->op);
     }
-    if (limit_c >= 0 && all_omitted && !has_offset && !get) {
+    /* LIMIT counts rows in SQLite's output order: only with no ORDER BY, or
+    ** one this plan delivers (orderByConsumed is decided below, so: none) */
+    if (limit_c >= 0 && all_omitted && !has_offset && !get && info->nOrderBy == 0) {
         info->aConstraintUsage[limit_c].argvIndex = ++argv_i;
         info->aConstraintUsage[limit_c].omit = 1;
         bz_buf_appendz(&plan, " L");

@@ -64,6 +64,7 @@
 #include <unistd.h>
 
 #include "buzzlite.h"
+#include "aws/aws_config.h"
 #include "exec/exec.h"
 #include "plan/plan.h"
 #include "redis/rq.h"
@@ -344,12 +345,14 @@ static int executor_width(const HbeeOpts *o) {
 }
 
 /* TotalSegments of an hbee query over a dynamodb table: the table's
-** segments= when given, else twice the executor's width (so a slow segment
-** does not hold a worker idle at the end), at most HBEE_DDB_MAX_SEGMENTS.
+** segments= when given, else twice the threads or redis workers (so a slow
+** segment does not hold a worker idle at the end) or Lambda's
+** max_concurrency (each invocation is a worker of its own), at most
+** HBEE_DDB_MAX_SEGMENTS.
 ** Rationale: a segment costs one task (one Lambda request) and at least one
-** Scan request however few items it has; 2 x width keeps every worker busy
-** without paying for many nearly empty segments. */
-#define HBEE_DDB_MAX_SEGMENTS 256
+** Scan request however few items it has; these defaults keep every worker
+** busy without paying for many nearly empty segments. */
+#define HBEE_DDB_MAX_SEGMENTS 128
 static int ddb_segments(const PlanDataset *d, const HbeeOpts *o, int *pn, BzErr *err) {
     const char *z = plan_dataset_option(d, "segments");
     if (z) {
@@ -360,8 +363,29 @@ static int ddb_segments(const PlanDataset *d, const HbeeOpts *o, int *pn, BzErr 
         *pn = (int)v;
         return BZ_OK;
     }
-    int n = 2 * executor_width(o);
+    int n = (strcmp(o->zExecutor, "lambda") ? 2 : 1) * executor_width(o);
     *pn = n > HBEE_DDB_MAX_SEGMENTS ? HBEE_DDB_MAX_SEGMENTS : n;
+    return BZ_OK;
+}
+
+/* The region the user's dynamodb table reads (its region= option, else the
+** coordinator's AWS_REGION / AWS_DEFAULT_REGION / profile region) as an
+** explicit option, so workers scan the same region whatever theirs is. */
+static int ddb_ship_region(PlanDataset *d, BzErr *err) {
+    if (plan_dataset_option(d, "region")) return BZ_OK;
+    char *r = aws_region_resolve(plan_dataset_option(d, "profile"));
+    char *k = bz_strdup("region");
+    char **ak = bz_realloc(d->azKey, (size_t)(d->nOpt + 1) * sizeof *ak);
+    if (ak) d->azKey = ak;
+    char **av = ak ? bz_realloc(d->azVal, (size_t)(d->nOpt + 1) * sizeof *av) : NULL;
+    if (av) d->azVal = av;
+    if (!r || !k || !ak || !av) {
+        bz_free(r);
+        bz_free(k);
+        return bz_err(err, BZ_NOMEM, "out of memory");
+    }
+    d->azKey[d->nOpt] = k;
+    d->azVal[d->nOpt++] = r;
     return BZ_OK;
 }
 
@@ -382,6 +406,14 @@ static int hbee_plan(sqlite3 *db, const char *zQuery, const HbeeOpts *o, int bSp
                    p->sel->zTable);
     }
     if (!rc) rc = load_columns(db, p->sel->zSchema, p->sel->zTable, &cols, &ncol, err);
+    if (!rc && p->ds.eKind == PLAN_DS_DYNAMODB) {
+        /* A dynamodb column's declared type is no promise about its values
+        ** (virtual table values get no affinity: an N attribute of a REAL
+        ** column may be an INTEGER): the partial rows keep them as sent. */
+        for (int i = 0; i < ncol; i++)
+            ((char *)cols[i].zType)[0] = 0;
+        rc = ddb_ship_region(&p->ds, err);
+    }
     if (!rc) rc = plan_rewrite(p->sel, cols, ncol, &p->q, err);
     if (!rc && bSplits && p->ds.eKind == PLAN_DS_DYNAMODB) {
         int n = 1;
