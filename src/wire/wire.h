@@ -68,6 +68,7 @@
 
 #define WIRE_VERSION 2         /* highest version this code reads and writes */
 #define WIRE_VERSION_PARQUET 1 /* version of a task over a parquet split */
+#define WIRE_RESULT_VERSION 1  /* results are unchanged by task version 2 */
 /* Rationale: results come from the network in the remote executors; a
 ** hostile or broken worker must not make the coordinator allocate more. */
 #define WIRE_MAX_BODY ((size_t)1 << 30)
