@@ -10,7 +10,9 @@
 **
 ** Options: table (required), columns ('name TYPE, ...': attributes beyond the
 ** keys), index (query a GSI/LSI), consistent (0/1: strongly consistent
-** reads), segments (1..64: parallel Scan), region, endpoint, profile,
+** reads), segments (1..64: parallel Scan), segment (0..segments-1: read only
+** this Scan segment, as an hbee worker does; segments may then be up to
+** 1000000), region, endpoint, profile,
 ** full_scan (allow | deny: refuse a query that would read the whole table),
 ** numbers (auto | text: N as INTEGER/REAL, or every digit as TEXT), batch
 ** (0/1: BatchWriteItem instead of TransactWriteItems), page_size (items per
@@ -68,7 +70,8 @@
 
 #include "aws/dynamodb/aws_ddb.h"
 
-#define DDB_MAX_SEGMENTS 64
+#define DDB_MAX_SEGMENTS 64            /* segments= of an in-process parallel Scan */
+#define DDB_MAX_TOTAL_SEGMENTS 1000000 /* with segment=: DynamoDB's TotalSegments limit */
 #define DDB_PAGE_SIZE 2000 /* see "Rationale (memory)" in the header */
 #define DDB_BATCH_FLUSH 400 /* 16 requests of 25 items: one round in flight */
 #define DDB_MAX_SAVEPOINTS 64
@@ -100,6 +103,7 @@ typedef struct DdbVtab {
     int iHash, iRange;       /* table key columns (iRange -1 without sort key) */
     int iQHash, iQRange;     /* query key columns */
     int consistent, segments, deny_scan, num_mode, batch;
+    int iSegment;            /* segment=: the one Scan segment read, else -1 */
     int bGsi;                /* index= names a GSI (no consistent reads) */
     int page_size;           /* items evaluated per page (DynamoDB Limit); 0: 1 MB pages */
     const char **azNames;    /* column names (borrowed from aCol) for decoding */
@@ -272,7 +276,7 @@ static int ddbConnect(sqlite3 *db, void *pAux, int argc, const char *const *argv
                       sqlite3_vtab **ppVtab, char **pzErr) {
     static const char *const kOpts[] = {"table", "columns", "index", "consistent", "segments",
                                         "region", "endpoint", "profile", "full_scan", "numbers",
-                                        "batch", "page_size"};
+                                        "batch", "page_size", "segment"};
     char *vals[BZ_ARRAY_LEN(kOpts)] = {0};
     DdbVtab *p;
     BzErr err = {0};
@@ -285,6 +289,7 @@ static int ddbConnect(sqlite3 *db, void *pAux, int argc, const char *const *argv
     memset(p, 0, sizeof *p);
     p->db = db;
     p->segments = 1;
+    p->iSegment = -1;
     p->page_size = DDB_PAGE_SIZE;
     p->iRange = p->iQRange = -1;
     bz_buf_init(&sql, 0);
@@ -327,12 +332,27 @@ static int ddbConnect(sqlite3 *db, void *pAux, int argc, const char *const *argv
     if (vals[4]) {
         char *end;
         long v = strtol(vals[4], &end, 10);
-        if (*end || v < 1 || v > DDB_MAX_SEGMENTS) {
-            bz_err(&err, BZ_MISUSE, "option segments: bad value '%s' (expected 1 to %d)", vals[4],
-                   DDB_MAX_SEGMENTS);
+        long mx = vals[12] ? DDB_MAX_TOTAL_SEGMENTS : DDB_MAX_SEGMENTS;
+        if (!*vals[4] || *end || v < 1 || v > mx) {
+            bz_err(&err, BZ_MISUSE, "option segments: bad value '%s' (expected 1 to %ld)", vals[4],
+                   mx);
             goto fail;
         }
         p->segments = (int)v;
+    }
+    if (vals[12]) {
+        char *end;
+        long v = strtol(vals[12], &end, 10);
+        if (!vals[4]) {
+            bz_err(&err, BZ_MISUSE, "option segment needs segments=N (the Scan's TotalSegments)");
+            goto fail;
+        }
+        if (!*vals[12] || *end || v < 0 || v >= p->segments) {
+            bz_err(&err, BZ_MISUSE, "option segment: bad value '%s' (expected 0 to %d)", vals[12],
+                   p->segments - 1);
+            goto fail;
+        }
+        p->iSegment = (int)v;
     }
     if (vals[11]) {
         char *end;
@@ -360,7 +380,7 @@ static int ddbConnect(sqlite3 *db, void *pAux, int argc, const char *const *argv
     o.region = vals[5];
     o.endpoint = vals[6];
     o.profile = vals[7];
-    o.max_parallel = p->segments > 16 ? p->segments : 16;
+    o.max_parallel = p->iSegment < 0 && p->segments > 16 ? p->segments : 16;
     if (aws_ddb_new(&o, &p->d, &err)) goto fail;
     if (aws_ddb_describe(p->d, vals[0], &p->ti, &err)) goto fail;
     p->qkey = &p->ti.key;
@@ -481,6 +501,7 @@ static int ddbBestIndex(sqlite3_vtab *pVtab, sqlite3_index_info *info) {
         }
         if (c->op == SQLITE_INDEX_CONSTRAINT_LIMIT) limit_c = i;
         if (c->op == SQLITE_INDEX_CONSTRAINT_OFFSET) has_offset = 1;
+        if (p->iSegment >= 0) continue; /* one segment: always a Scan */
         if (c->iColumn == p->iQHash && c->op == SQLITE_INDEX_CONSTRAINT_EQ) {
             int in = sqlite3_vtab_in(info, i, -1);
             if (hash_c < 0 || (hash_in && !in)) {
@@ -597,7 +618,9 @@ static int ddbBestIndex(sqlite3_vtab *pVtab, sqlite3_index_info *info) {
         if (op == AWS_DDB_NE) all_omitted = 0;
         bz_buf_printf(&plan, " f%d:%d", col, c->op);
     }
-    if (limit_c >= 0 && all_omitted && !has_offset && !get) {
+    /* LIMIT counts rows in SQLite's output order: only with no ORDER BY, or
+    ** one this plan delivers (orderByConsumed is decided below, so: none) */
+    if (limit_c >= 0 && all_omitted && !has_offset && !get && info->nOrderBy == 0) {
         info->aConstraintUsage[limit_c].argvIndex = ++argv_i;
         info->aConstraintUsage[limit_c].omit = 1;
         bz_buf_appendz(&plan, " L");
@@ -1053,7 +1076,7 @@ static int ddbFilter(sqlite3_vtab_cursor *cur, int idxNum, const char *idxStr, i
                     q--;
                 }
     } else {
-        c->nReq = p->segments;
+        c->nReq = p->iSegment >= 0 ? 1 : p->segments;
     }
     (void)has_h;
     c->reqs = bz_calloc((size_t)c->nReq, sizeof *c->reqs);
@@ -1108,6 +1131,9 @@ static int ddbFilter(sqlite3_vtab_cursor *cur, int idxNum, const char *idxStr, i
                 }
                 r->n_keys = 2;
             }
+        } else if (p->iSegment >= 0) {
+            r->segment = p->iSegment;
+            r->total_segments = p->segments;
         } else if (p->segments > 1) {
             r->segment = i;
             r->total_segments = p->segments;

@@ -67,6 +67,7 @@
 #include <unistd.h>
 
 #include "buzzlite.h"
+#include "aws/aws_config.h"
 #include "exec/exec.h"
 #include "plan/plan.h"
 #include "redis/rq.h"
@@ -347,6 +348,60 @@ static int min_splits(const HbeeOpts *o) {
     return HBEE_SPLITS_PER_WORKER * (o->nWorkers ? o->nWorkers : exec_cores());
 }
 
+/* Workers the executor runs at once: local threads, the redis `workers`
+** option (default 4: the coordinator cannot count the listening workers) or
+** Lambda's max_concurrency (default 100). */
+static int executor_width(const HbeeOpts *o) {
+    if (!strcmp(o->zExecutor, "lambda")) return o->rem.maxConcurrency ? o->rem.maxConcurrency : 100;
+    if (!strcmp(o->zExecutor, "redis")) return o->nWorkers ? o->nWorkers : 4;
+    return o->nWorkers ? o->nWorkers : exec_cores();
+}
+
+/* TotalSegments of an hbee query over a dynamodb table: the table's
+** segments= when given, else twice the threads or redis workers (so a slow
+** segment does not hold a worker idle at the end) or Lambda's
+** max_concurrency (each invocation is a worker of its own), at most
+** HBEE_DDB_MAX_SEGMENTS.
+** Rationale: a segment costs one task (one Lambda request) and at least one
+** Scan request however few items it has; these defaults keep every worker
+** busy without paying for many nearly empty segments. */
+#define HBEE_DDB_MAX_SEGMENTS 128
+static int ddb_segments(const PlanDataset *d, const HbeeOpts *o, int *pn, BzErr *err) {
+    const char *z = plan_dataset_option(d, "segments");
+    if (z) {
+        char *end;
+        long v = strtol(z, &end, 10);
+        if (!*z || *end || v < 1 || v > PLAN_DDB_MAX_SEGMENTS)
+            return bz_err(err, BZ_MISUSE, "option segments: bad value '%s'", z);
+        *pn = (int)v;
+        return BZ_OK;
+    }
+    int n = (strcmp(o->zExecutor, "lambda") ? 2 : 1) * executor_width(o);
+    *pn = n > HBEE_DDB_MAX_SEGMENTS ? HBEE_DDB_MAX_SEGMENTS : n;
+    return BZ_OK;
+}
+
+/* The region the user's dynamodb table reads (its region= option, else the
+** coordinator's AWS_REGION / AWS_DEFAULT_REGION / profile region) as an
+** explicit option, so workers scan the same region whatever theirs is. */
+static int ddb_ship_region(PlanDataset *d, BzErr *err) {
+    if (plan_dataset_option(d, "region")) return BZ_OK;
+    char *r = aws_region_resolve(plan_dataset_option(d, "profile"));
+    char *k = bz_strdup("region");
+    char **ak = bz_realloc(d->azKey, (size_t)(d->nOpt + 1) * sizeof *ak);
+    if (ak) d->azKey = ak;
+    char **av = ak ? bz_realloc(d->azVal, (size_t)(d->nOpt + 1) * sizeof *av) : NULL;
+    if (av) d->azVal = av;
+    if (!r || !k || !ak || !av) {
+        bz_free(r);
+        bz_free(k);
+        return bz_err(err, BZ_NOMEM, "out of memory");
+    }
+    d->azKey[d->nOpt] = k;
+    d->azVal[d->nOpt++] = r;
+    return BZ_OK;
+}
+
 /* Parse and rewrite zQuery against db; with bSplits also read the dataset
 ** definition and list its splits. */
 static int hbee_plan(sqlite3 *db, const char *zQuery, const HbeeOpts *o, int bSplits, HbeePlan *p,
@@ -359,12 +414,26 @@ static int hbee_plan(sqlite3 *db, const char *zQuery, const HbeeOpts *o, int bSp
     if (!rc) {
         rc = plan_dataset_parse(p->zCreate, &p->ds, err);
         if (rc)
-            bz_err(err, rc, "%s is not a parquet table (hbee reads parquet tables only)",
+            bz_err(err, rc,
+                   "%s is not a parquet or dynamodb table (hbee reads only those)",
                    p->sel->zTable);
     }
     if (!rc) rc = load_columns(db, p->sel->zSchema, p->sel->zTable, &cols, &ncol, err);
+    if (!rc && p->ds.eKind == PLAN_DS_DYNAMODB) {
+        /* A dynamodb column's declared type is no promise about its values
+        ** (virtual table values get no affinity: an N attribute of a REAL
+        ** column may be an INTEGER): the partial rows keep them as sent. */
+        for (int i = 0; i < ncol; i++)
+            ((char *)cols[i].zType)[0] = 0;
+        rc = ddb_ship_region(&p->ds, err);
+    }
     if (!rc) rc = plan_rewrite(p->sel, cols, ncol, &p->q, err);
-    if (!rc && bSplits) {
+    if (!rc && bSplits && p->ds.eKind == PLAN_DS_DYNAMODB) {
+        int n = 1;
+        rc = ddb_segments(&p->ds, o, &n, err);
+        if (!rc) rc = plan_splits_segments(&p->ds, n, &p->sp, err);
+        if (rc) bz_err_prefix(err, "dynamodb table %s", p->sel->zTable);
+    } else if (!rc && bSplits) {
         ExecS3Fs s3;
         PlanFs fs;
         exec_plan_fs_s3(&s3, &p->ds, &fs);
@@ -374,6 +443,18 @@ static int hbee_plan(sqlite3 *db, const char *zQuery, const HbeeOpts *o, int bSp
     free_columns(cols, ncol);
     if (rc) hbee_plan_free(p);
     return rc;
+}
+
+/* The lambda executor's function and scratch prefix: the option, else the
+** environment (HBEE_FUNCTION, HBEE_SCRATCH: what infra/'s client_env and
+** `make stack-env` export), else NULL (function buzzlite-hbee, no scratch). */
+static const char *hbee_function(const HbeeOpts *o) {
+    const char *z = getenv("HBEE_FUNCTION");
+    return o->rem.zFunction[0] ? o->rem.zFunction : z && *z ? z : NULL;
+}
+static const char *hbee_scratch(const HbeeOpts *o) {
+    const char *z = getenv("HBEE_SCRATCH");
+    return o->rem.zScratch[0] ? o->rem.zScratch : z && *z ? z : NULL;
 }
 
 static int make_executor(const HbeeOpts *o, Executor **ex, BzErr *err) {
@@ -388,8 +469,8 @@ static int make_executor(const HbeeOpts *o, Executor **ex, BzErr *err) {
     if (!strcmp(o->zExecutor, "lambda")) {
         ExecLambdaOptions lo;
         memset(&lo, 0, sizeof lo);
-        lo.zFunction = o->rem.zFunction[0] ? o->rem.zFunction : NULL;
-        lo.zScratch = o->rem.zScratch[0] ? o->rem.zScratch : NULL;
+        lo.zFunction = hbee_function(o);
+        lo.zScratch = hbee_scratch(o);
         lo.maxConcurrency = o->rem.maxConcurrency;
         lo.floorMs = o->rem.stragglerMs;
         return exec_lambda_create(&lo, ex, err);
@@ -409,10 +490,11 @@ static void explain_executor(BzBuf *b, const HbeeOpts *o) {
                       o->rem.zQueue[0] ? o->rem.zQueue : "hbee:tasks");
         rq_url_free(&u);
     } else if (!strcmp(o->zExecutor, "lambda")) {
+        const char *fn = hbee_function(o), *scratch = hbee_scratch(o);
         bz_buf_printf(b, "executor: lambda (function %s, max_concurrency=%d%s%s)\n",
-                      o->rem.zFunction[0] ? o->rem.zFunction : "buzzlite-hbee",
+                      fn ? fn : "buzzlite-hbee",
                       o->rem.maxConcurrency ? o->rem.maxConcurrency : 100,
-                      o->rem.zScratch[0] ? ", scratch " : "", o->rem.zScratch);
+                      scratch ? ", scratch " : "", scratch ? scratch : "");
     } else {
         bz_buf_printf(b, "executor: %s (workers=%d)\n", o->zExecutor,
                       o->nWorkers ? o->nWorkers : exec_cores());
@@ -833,12 +915,20 @@ static void explainFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
     explain_executor(&b, &o);
     explain_estimate(&b, &o, &plan.sp);
     bz_buf_printf(&b, "dataset: %s\n", plan.zCreate);
+    if (plan.ds.eKind == PLAN_DS_DYNAMODB) {
+        bz_buf_printf(&b, "splits: %d (parallel Scan segments of dynamodb table %s)\n", plan.sp.n,
+                      plan.sp.n ? plan.sp.a[0].zPath : "?");
+        for (int i = 0; i < plan.sp.n && i < 3; i++)
+            bz_buf_printf(&b, "  split %d: segment %d of %d\n", i, plan.sp.a[i].iSegment,
+                          plan.sp.a[i].nSegments);
+        if (plan.sp.n > 3) bz_buf_appendz(&b, "  ...\n");
+    } else
     bz_buf_printf(&b,
                   "splits: %d (files: %lld, split_bytes=%lld), rows %lld, "
                   "bytes %lld\n",
                   plan.sp.n, (long long)plan.sp.nFiles, (long long)o.splitBytes, (long long)rows,
                   (long long)bytes);
-    for (int i = 0; i < plan.sp.n; i++) {
+    for (int i = 0; i < plan.sp.n && plan.ds.eKind == PLAN_DS_PARQUET; i++) {
         const PlanSplit *s = &plan.sp.a[i];
         bz_buf_printf(&b, "  split %d: %s row_groups=", i, s->zPath);
         if (s->nRg == 0)

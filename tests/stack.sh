@@ -107,11 +107,28 @@ ddb_env() {
     echo "export BZ_DDB_PORT=$(cat "$DIR/ddb.port")"
 }
 
+# The AWS environment of the stack's workers (Lambda instances, hbee workers):
+# the S3 and DynamoDB endpoints of the services that are up, with the
+# credentials the clients use (DynamoDB Local keeps one database per access
+# key and region, so workers and clients must agree).
+worker_aws_env() {
+    [ -f "$DIR/s3.port" ] || [ -f "$DIR/ddb.port" ] || return 0
+    [ -f "$DIR/s3.port" ] && echo "AWS_ENDPOINT_URL_S3=http://127.0.0.1:$(cat "$DIR/s3.port")"
+    [ -f "$DIR/ddb.port" ] && echo "AWS_ENDPOINT_URL_DYNAMODB=http://127.0.0.1:$(cat "$DIR/ddb.port")"
+    if [ -f "$DIR/s3.port" ]; then
+        echo "AWS_ACCESS_KEY_ID=S3RVER AWS_SECRET_ACCESS_KEY=S3RVER"
+    else
+        echo "AWS_ACCESS_KEY_ID=${AWS_ACCESS_KEY_ID:-bzdummy} AWS_SECRET_ACCESS_KEY=${AWS_SECRET_ACCESS_KEY:-bzdummy}"
+    fi
+    echo "AWS_REGION=us-east-1 AWS_EC2_METADATA_DISABLED=true"
+}
+
 # ---- lambda -------------------------------------------------------------------
 # tests/lambda_emulator.py: the Invoke and Runtime APIs, running the hbee
 # binary ($BZ_HBEE, default $BZ_BUILD/hbee) as the function's bootstrap in
 # $BZ_LAMBDA_INSTANCES (default 4) warm processes. The instances get the S3
-# endpoint of the stack (for scratch results).
+# endpoint of the stack (for scratch results) and its DynamoDB endpoint (for
+# tasks over dynamodb tables).
 hbee_bin() {
     local b=${BZ_HBEE:-${BZ_BUILD:-$ROOT/build}/hbee}
     [ -x "$b" ] || { echo "hbee binary not found at $b (make lambda)" >&2; return 1; }
@@ -120,11 +137,8 @@ hbee_bin() {
 lambda_start() {
     local bin port envs=()
     bin=$(hbee_bin 2>"$DIR/lambda.log") || return 1
-    if [ -f "$DIR/s3.port" ]; then
-        envs=(--env "AWS_ENDPOINT_URL_S3=http://127.0.0.1:$(cat "$DIR/s3.port")"
-            --env AWS_ACCESS_KEY_ID=S3RVER --env AWS_SECRET_ACCESS_KEY=S3RVER
-            --env AWS_REGION=us-east-1 --env AWS_EC2_METADATA_DISABLED=true)
-    fi
+    local e
+    for e in $(worker_aws_env); do envs+=(--env "$e"); done
     rm -f "$DIR/lambda.port"
     spawn lambda /usr/bin/python3 "$ROOT/tests/lambda_emulator.py" --port 0 \
         --port-file "$DIR/lambda.port" --instances "${BZ_LAMBDA_INSTANCES:-4}" \
@@ -145,18 +159,15 @@ lambda_env() {
 
 # ---- hbee_workers -----------------------------------------------------------------
 # $BZ_HBEE_WORKERS (default 2) `hbee worker` processes on the stack's Redis,
-# stream hbee:tasks, in one process group, with the stack's S3 endpoint.
+# stream hbee:tasks, in one process group, with the stack's S3 and DynamoDB
+# endpoints.
 hbee_workers_start() {
     local bin url
     bin=$(hbee_bin 2>"$DIR/hbee_workers.log") || return 1
     [ -f "$DIR/redis.port" ] || { echo "hbee_workers needs the redis service" >"$DIR/hbee_workers.log"; return 1; }
     url=redis://127.0.0.1:$(cat "$DIR/redis.port")/0
-    local envs=()
-    if [ -f "$DIR/s3.port" ]; then # workers read s3:// splits from the stack's S3
-        envs=(AWS_ENDPOINT_URL_S3="http://127.0.0.1:$(cat "$DIR/s3.port")"
-            AWS_ACCESS_KEY_ID=S3RVER AWS_SECRET_ACCESS_KEY=S3RVER AWS_REGION=us-east-1
-            AWS_EC2_METADATA_DISABLED=true)
-    fi
+    local envs=() # workers read s3:// splits and dynamodb segments from the stack
+    read -r -a envs <<<"$(worker_aws_env | tr '\n' ' ')"
     spawn hbee_workers env "${envs[@]}" bash -c 'for ((i = 0; i < $1; i++)); do "$2" worker --redis "$3" & done; wait' \
         _ "${BZ_HBEE_WORKERS:-2}" "$bin" "$url"
     # ready when every worker has said it is on the stream (each logs

@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 void exec_stats_clear(ExecStats *st) {
@@ -86,6 +87,13 @@ static int submit_all(Executor *ex, const PlanQuery *q, const PlanSplits *sp, co
                       const char *zQid, BzErr *err) {
     BzBuf b;
     int rc = BZ_OK;
+    char **aKey = bz_calloc((size_t)d->nOpt + 1, sizeof(char *));
+    char **aVal = bz_calloc((size_t)d->nOpt + 1, sizeof(char *));
+    if (!aKey || !aVal) {
+        bz_free(aKey);
+        bz_free(aVal);
+        return bz_err(err, BZ_NOMEM, "out of memory");
+    }
     bz_buf_init(&b, 0);
     for (int i = 0; i < sp->n && !rc; i++) {
         WireTask t;
@@ -93,7 +101,11 @@ static int submit_all(Executor *ex, const PlanQuery *q, const PlanSplits *sp, co
         t.version = WIRE_VERSION;
         t.zQueryId = (char *)zQid;
         t.taskId = i;
-        if (!strncmp(sp->a[i].zPath, "s3://", 5))
+        if (sp->a[i].nSegments > 0) { /* a DynamoDB segment (version 2) */
+            t.zDdbTable = sp->a[i].zPath;
+            t.iSegment = sp->a[i].iSegment;
+            t.nSegments = sp->a[i].nSegments;
+        } else if (!strncmp(sp->a[i].zPath, "s3://", 5))
             t.zUrl = sp->a[i].zPath;
         else
             t.zPath = sp->a[i].zPath;
@@ -107,11 +119,23 @@ static int submit_all(Executor *ex, const PlanQuery *q, const PlanSplits *sp, co
         t.azKey = d->azKey;
         t.azVal = d->azVal;
         t.zSql = q->zPartial;
+        if (t.zDdbTable) { /* only the options workers may see (no profile) */
+            t.nOpt = 0;
+            t.azKey = aKey;
+            t.azVal = aVal;
+            for (int k = 0; k < d->nOpt; k++)
+                if (plan_ddb_option_shipped(d->azKey[k]) && strcasecmp(d->azKey[k], "table")) {
+                    aKey[t.nOpt] = d->azKey[k];
+                    aVal[t.nOpt++] = d->azVal[k];
+                }
+        }
         bz_buf_reset(&b);
         rc = wire_task_encode(&t, &b, err);
         if (!rc) rc = ex->submit(ex, b.data, b.n, err);
     }
     bz_buf_free(&b);
+    bz_free(aKey);
+    bz_free(aVal);
     return rc;
 }
 
@@ -365,8 +389,13 @@ int exec_run_progress(const ExecSql *s, Executor *ex, const PlanQuery *q, const 
         st->bytesShipped += r.bytesShipped;
         if (r.hdr.status) {
             int64_t id = r.hdr.taskId;
-            rc = bz_err(err, r.hdr.status, "task %lld (%s): %s", (long long)id,
-                        id >= 0 && id < sp->n ? sp->a[id].zPath : "?", r.zError);
+            const PlanSplit *ps = id >= 0 && id < sp->n ? &sp->a[id] : NULL;
+            if (ps && ps->nSegments > 0)
+                rc = bz_err(err, r.hdr.status, "task %lld (dynamodb table %s, segment %d of %d): %s",
+                            (long long)id, ps->zPath, ps->iSegment, ps->nSegments, r.zError);
+            else
+                rc = bz_err(err, r.hdr.status, "task %lld (%s): %s", (long long)id,
+                            ps ? ps->zPath : "?", r.zError);
             wire_reader_close(&r);
             goto done;
         }

@@ -11,17 +11,24 @@
 ** `temp.split` as a parquet table over the file with the task's options, run
 ** the partial query, encode its rows, drop the table.
 **
+** A task over a DynamoDB segment (wire version 2) creates `temp.split` as
+** dynamodb(table=..., segment=i, segments=N, <shipped options>): a Scan of
+** that one segment, with the worker's own credentials.
+**
 ** Rationale (authorizer): a remote worker takes tasks from the network, so
 ** the connection allows only what a task needs: creating/dropping the temp
-** parquet table `split` (while exec_task_run sets it up), SELECT, reading
+** parquet or dynamodb table `split` (while exec_task_run sets it up), SELECT, reading
 ** `split`, and the deterministic built-in functions of plan_func_class.
 ** Everything else (ATTACH, PRAGMA, other tables, writes, load_extension,
-** buzzlite's network functions) is denied.
+** buzzlite's network functions) is denied; so the dynamodb `split` is
+** read-only (INSERT/UPDATE/DELETE on it are denied), and a task can only set
+** the options plan_ddb_option_shipped names (no profile).
 */
 #include "exec/exec.h"
 
 #include <ctype.h>
 #include <string.h>
+#include <strings.h>
 
 #include "parquet/pq_reader.h"
 
@@ -46,7 +53,8 @@ static int task_auth(void *ctx, int action, const char *a1, const char *a2, cons
         switch (action) {
         case SQLITE_CREATE_VTABLE:
         case SQLITE_DROP_VTABLE:
-            return a1 && a2 && zDb && !strcmp(a1, "split") && !strcmp(a2, "parquet") &&
+            return a1 && a2 && zDb && !strcmp(a1, "split") &&
+                           (!strcmp(a2, "parquet") || !strcmp(a2, "dynamodb")) &&
                            !strcmp(zDb, "temp")
                        ? SQLITE_OK
                        : SQLITE_DENY;
@@ -181,12 +189,24 @@ static int task_query(ExecConn *c, const WireTask *t, WireWriter *w, int *create
     BzBuf ddl;
     int rc;
     bz_buf_init(&ddl, 0);
-    bz_buf_appendz(&ddl, "CREATE VIRTUAL TABLE temp.split USING parquet(");
-    sql_str(&ddl, t->zUrl ? t->zUrl : t->zPath);
+    if (t->zDdbTable) {
+        bz_buf_appendz(&ddl, "CREATE VIRTUAL TABLE temp.split USING dynamodb(table=");
+        sql_str(&ddl, t->zDdbTable);
+        bz_buf_printf(&ddl, ", segment=%d, segments=%d", t->iSegment, t->nSegments);
+    } else {
+        bz_buf_appendz(&ddl, "CREATE VIRTUAL TABLE temp.split USING parquet(");
+        sql_str(&ddl, t->zUrl ? t->zUrl : t->zPath);
+    }
     for (int i = 0; i < t->nOpt; i++) {
         if (!is_ident(t->azKey[i])) {
             bz_buf_free(&ddl);
             return bz_err(err, BZ_MISUSE, "bad option name in task: %.40s", t->azKey[i]);
+        }
+        if (t->zDdbTable &&
+            (!plan_ddb_option_shipped(t->azKey[i]) || !strcasecmp(t->azKey[i], "table"))) {
+            bz_buf_free(&ddl);
+            return bz_err(err, BZ_MISUSE, "option %.40s is not allowed in a dynamodb task",
+                          t->azKey[i]);
         }
         bz_buf_printf(&ddl, ", %s=", t->azKey[i]);
         sql_str(&ddl, t->azVal[i]);
@@ -285,7 +305,10 @@ int exec_task_run(ExecConn *c, const char *task, size_t n, BzBuf *out, BzErr *er
     bz_err_clear(&terr);
     rc = wire_task_decode(task, n, &t, &terr);
     if (rc) return wire_result_error(0, rc, terr.msg, out, err);
-    if (t.zUrl) {
+    if (t.zDdbTable) {
+        /* rows scanned are not known to the worker (the Scan's filter runs in
+        ** DynamoDB); bytes neither */
+    } else if (t.zUrl) {
         /* the parquet table checks the row groups when it opens the object;
         ** the planner's sizes stand for what is scanned (no extra footer read) */
         if (strncmp(t.zUrl, "s3://", 5))

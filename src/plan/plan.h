@@ -195,8 +195,11 @@ void plan_query_free(PlanQuery *q);
 
 /* ---- plan_split.c ------------------------------------------------------------- */
 
-/* The definition of a `parquet` table read back from sqlite_schema.sql. */
+/* The definition of a `parquet` or `dynamodb` table read back from
+** sqlite_schema.sql. */
+enum { PLAN_DS_PARQUET = 0, PLAN_DS_DYNAMODB = 1 };
 typedef struct PlanDataset {
+    int eKind; /* PLAN_DS_* */
     int nPath;
     char **azPath; /* paths / globs as given (unquoted) */
     int nOpt;
@@ -204,17 +207,27 @@ typedef struct PlanDataset {
     char **azVal; /* their values as written (unquoted) */
 } PlanDataset;
 
-/* Parse "CREATE VIRTUAL TABLE name USING parquet(args)" into paths and options
-** with the parquet table's rules (an argument key=value with a bare
-** identifier key is an option, anything else a path). BZ_MISUSE when the
-** text is not a CREATE VIRTUAL TABLE ... USING parquet. Caller frees with
+/* Parse "CREATE VIRTUAL TABLE name USING parquet(args)" (or dynamodb(...))
+** into paths and options with the parquet table's rules (an argument
+** key=value with a bare identifier key is an option, anything else a path;
+** a dynamodb table has options only). BZ_MISUSE when the text is not a
+** CREATE VIRTUAL TABLE ... USING parquet / dynamodb. Caller frees with
 ** plan_dataset_clear. */
 int plan_dataset_parse(const char *zCreate, PlanDataset *out, BzErr *err);
 void plan_dataset_clear(PlanDataset *d);
+/* Value of option zKey (case-insensitive), or NULL. */
+const char *plan_dataset_option(const PlanDataset *d, const char *zKey);
+/* 1 if a dynamodb table option travels to the workers in a task: table,
+** columns, index, consistent, numbers, page_size, region, endpoint. Never
+** profile (workers take credentials from their own environment or role),
+** nor segments/full_scan/batch or executor options. Workers refuse others. */
+int plan_ddb_option_shipped(const char *zKey);
 
-/* One unit of work: row groups of one file. */
+/* One unit of work: row groups of one file, or one parallel-scan segment
+** of a DynamoDB table (nSegments > 0; zPath is the table name). */
 typedef struct PlanSplit {
     char *zPath;
+    int iSegment, nSegments;
     int nRg;
     int *aRg;       /* row group indexes, ascending */
     int64_t nRows;  /* rows in those row groups */
@@ -267,6 +280,13 @@ int plan_splits_list(const PlanDataset *d, const PlanFs *fs, char **azNeed, int 
 int64_t plan_split_target(int64_t total, int nSplits, int64_t split_bytes, int nMinSplits);
 #define PLAN_MIN_SPLIT_BYTES ((int64_t)1 << 20)
 void plan_splits_clear(PlanSplits *s);
+
+/* DynamoDB TotalSegments bounds (DynamoDB accepts up to 1,000,000). */
+#define PLAN_DDB_MAX_SEGMENTS 1000000
+/* The splits of a dynamodb dataset: nSegments parallel-scan segments of its
+** `table` (rows and bytes unknown: 0). BZ_MISUSE without a table option or
+** with nSegments out of range. Caller frees with plan_splits_clear. */
+int plan_splits_segments(const PlanDataset *d, int nSegments, PlanSplits *out, BzErr *err);
 
 /* A worker reads its split through a `parquet` table over the split's file
 ** with the table's row_groups option; 1 would make every split a whole file. */

@@ -16,6 +16,7 @@
 #include "plan/plan.h"
 
 #include <string.h>
+#include <strings.h>
 
 #include "parquet/pq_dataset.h"
 #include "parquet/pq_reader.h"
@@ -75,7 +76,10 @@ int plan_dataset_parse(const char *zCreate, PlanDataset *d, BzErr *err) {
         if (plan_tok_is(&t, "USING")) break;
     }
     if ((rc = plan_lex_next(zCreate, &pos, &t, err))) return rc;
-    if (!plan_tok_is(&t, "PARQUET")) goto not_parquet;
+    if (plan_tok_is(&t, "DYNAMODB"))
+        d->eKind = PLAN_DS_DYNAMODB;
+    else if (!plan_tok_is(&t, "PARQUET"))
+        goto not_parquet;
     if ((rc = plan_lex_next(zCreate, &pos, &t, err))) return rc;
     if (t.type == PT_EOF) return BZ_OK;
     if (t.type != PT_OP || t.z[0] != '(') goto not_parquet;
@@ -101,9 +105,14 @@ int plan_dataset_parse(const char *zCreate, PlanDataset *d, BzErr *err) {
         if (!arg) arg = t.z;
         arg_end = t.z + t.n;
     }
+    if (d->eKind == PLAN_DS_DYNAMODB && d->nPath > 0) {
+        rc = bz_err(err, BZ_MISUSE, "dynamodb table definition: argument %.40s is not key=value",
+                    d->azPath[0]);
+        goto fail;
+    }
     return BZ_OK;
 not_parquet:
-    return bz_err(err, BZ_MISUSE, "not a parquet table definition: %.80s", zCreate);
+    return bz_err(err, BZ_MISUSE, "not a parquet or dynamodb table definition: %.80s", zCreate);
 fail:
     plan_dataset_clear(d);
     return rc;
@@ -120,6 +129,43 @@ void plan_dataset_clear(PlanDataset *d) {
     bz_free(d->azKey);
     bz_free(d->azVal);
     memset(d, 0, sizeof *d);
+}
+
+const char *plan_dataset_option(const PlanDataset *d, const char *zKey) {
+    for (int i = 0; i < d->nOpt; i++)
+        if (strcasecmp(d->azKey[i], zKey) == 0) return d->azVal[i];
+    return NULL;
+}
+
+int plan_ddb_option_shipped(const char *zKey) {
+    static const char *const keys[] = {"table",     "columns", "index",  "consistent",
+                                       "numbers",   "page_size", "region", "endpoint"};
+    for (size_t i = 0; i < BZ_ARRAY_LEN(keys); i++)
+        if (strcasecmp(zKey, keys[i]) == 0) return 1;
+    return 0;
+}
+
+int plan_splits_segments(const PlanDataset *d, int nSegments, PlanSplits *out, BzErr *err) {
+    const char *zTable = plan_dataset_option(d, "table");
+    memset(out, 0, sizeof *out);
+    if (!zTable || !*zTable)
+        return bz_err(err, BZ_MISUSE, "the dynamodb table definition has no table= option");
+    if (nSegments < 1 || nSegments > PLAN_DDB_MAX_SEGMENTS)
+        return bz_err(err, BZ_MISUSE, "segments: expected 1 to %d, got %d", PLAN_DDB_MAX_SEGMENTS,
+                      nSegments);
+    out->a = bz_calloc((size_t)nSegments, sizeof *out->a);
+    if (!out->a) return bz_err(err, BZ_NOMEM, "out of memory");
+    for (int i = 0; i < nSegments; i++) {
+        out->a[i].zPath = bz_strdup(zTable);
+        out->a[i].iSegment = i;
+        out->a[i].nSegments = nSegments;
+        out->n = i + 1;
+        if (!out->a[i].zPath) {
+            plan_splits_clear(out);
+            return bz_err(err, BZ_NOMEM, "out of memory");
+        }
+    }
+    return BZ_OK;
 }
 
 int plan_group_row_groups(const int64_t *aSize, int n, int64_t target, int *aStart) {

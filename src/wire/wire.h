@@ -1,5 +1,5 @@
 /*
-** wire.h: the hbee wire format, version 1. What a coordinator sends a worker
+** wire.h: the hbee wire format, versions 1 and 2. What a coordinator sends a worker
 ** (a task, JSON) and what the worker sends back (a result, binary). Every
 ** executor (local threads, Redis workers, Lambda) moves exactly these bytes,
 ** so the local executor exercises the same encoders as the remote ones.
@@ -26,6 +26,23 @@
 **    "options": {"hive_partitioning": "0"},  parquet table options (strings)
 **    "sql": "SELECT ... FROM split ..."}     the partial query
 **
+** Version 2 adds a second source kind, a DynamoDB parallel-scan segment;
+** a task over a parquet split is still written as version 1 (so workers of
+** either version take it), a task over a segment as version 2 (a version-1
+** worker refuses it with "task version 2 is not supported"):
+**   {"version": 2, "query_id": ..., "task_id": ...,
+**    "split": {"dynamodb": "orders",   the DynamoDB table name
+**              "segment": 3,           Scan Segment, 0 <= segment < segments
+**              "segments": 8},         Scan TotalSegments (1 to 1000000)
+**    "columns": [...],
+**    "options": {"region": "eu-west-1", "columns": "amount REAL, ..."},
+**    "sql": "SELECT ... FROM split ..."}
+** The options are the user's dynamodb table's (table, columns, index,
+** consistent, numbers, page_size, region, endpoint; see plan_ddb_option_shipped),
+** never credentials or a profile: a worker signs with its own environment's
+** or role's credentials, as for S3. The worker reads its split through
+** `dynamodb(table=..., segment=i, segments=N, <options>)`, read-only.
+**
 ** ---- Result (binary) ---------------------------------------------------------
 **   magic "HBR1" | u8 version (1) | u8 flags (bit 0: body is one zstd frame)
 **   varint task_id | varint status (0 = ok, else a BZ_* code) | str error
@@ -49,7 +66,9 @@
 
 #include "common/bz_common.h"
 
-#define WIRE_VERSION 1
+#define WIRE_VERSION 2         /* highest version this code reads and writes */
+#define WIRE_VERSION_PARQUET 1 /* version of a task over a parquet split */
+#define WIRE_RESULT_VERSION 1  /* results are unchanged by task version 2 */
 /* Rationale: results come from the network in the remote executors; a
 ** hostile or broken worker must not make the coordinator allocate more. */
 #define WIRE_MAX_BODY ((size_t)1 << 30)
@@ -63,6 +82,8 @@ typedef struct WireTask {
     int64_t taskId;
     char *zPath; /* local file, or NULL */
     char *zUrl;  /* remote object, or NULL */
+    char *zDdbTable;        /* DynamoDB table (version 2), or NULL */
+    int iSegment, nSegments; /* its parallel-scan segment */
     int nRg;
     int *aRg;
     int64_t nRows, nBytes;
@@ -73,11 +94,12 @@ typedef struct WireTask {
     char *zSql;
 } WireTask;
 
-/* Append the task as JSON to out. BZ_NOMEM/BZ_LIMIT from the buffer. */
+/* Append the task as JSON to out (version 2 with zDdbTable, else 1; the
+** version field of t is not read). BZ_NOMEM/BZ_LIMIT from the buffer. */
 int wire_task_encode(const WireTask *t, BzBuf *out, BzErr *err);
 /* Parse JSON z[0..n) into *t (all strings owned; free with wire_task_clear).
-** BZ_CORRUPT for malformed JSON or missing/mistyped fields, BZ_UNSUPPORTED
-** for another version. */
+** BZ_CORRUPT for malformed JSON or missing/mistyped fields (a version-1
+** task with a DynamoDB split included), BZ_UNSUPPORTED for another version. */
 int wire_task_decode(const char *z, size_t n, WireTask *t, BzErr *err);
 void wire_task_clear(WireTask *t);
 

@@ -109,7 +109,7 @@ void wire_writer_value(WireWriter *w, const WireValue *v) {
 static void put_header(BzBuf *out, const WireHeader *h, int flags, int64_t rows, int nCol,
                        char *const *azCol) {
     bz_buf_append(out, magic, 4);
-    bz_buf_appendc(out, WIRE_VERSION);
+    bz_buf_appendc(out, WIRE_RESULT_VERSION);
     bz_buf_appendc(out, (char)flags);
     put_varint(out, (uint64_t)h->taskId);
     put_varint(out, (uint64_t)h->status);
@@ -218,7 +218,7 @@ int wire_reader_open(WireReader *r, const void *data, size_t n, BzErr *err) {
     memset(r, 0, sizeof *r);
     r->bytesShipped = (int64_t)n;
     if (n < 6 || memcmp(data, magic, 4)) CORRUPT("bad magic");
-    if (c.p[4] != WIRE_VERSION) {
+    if (c.p[4] != WIRE_RESULT_VERSION) {
         rc = bz_err(err, BZ_UNSUPPORTED, "result version %d is not supported", c.p[4]);
         goto fail;
     }

@@ -28,13 +28,23 @@ static void json_strz(BzBuf *b, const char *z) {
 int wire_task_encode(const WireTask *t, BzBuf *b, BzErr *err) {
     bz_buf_appendc(b, '{');
     json_key(b, "version", 1);
-    bz_buf_printf(b, "%d", WIRE_VERSION);
+    bz_buf_printf(b, "%d", t->zDdbTable ? WIRE_VERSION : WIRE_VERSION_PARQUET);
     json_key(b, "query_id", 0);
     json_strz(b, t->zQueryId ? t->zQueryId : "");
     json_key(b, "task_id", 0);
     bz_buf_printf(b, "%lld", (long long)t->taskId);
     json_key(b, "split", 0);
     bz_buf_appendc(b, '{');
+    if (t->zDdbTable) {
+        json_key(b, "dynamodb", 1);
+        json_strz(b, t->zDdbTable);
+        json_key(b, "segment", 0);
+        bz_buf_printf(b, "%d", t->iSegment);
+        json_key(b, "segments", 0);
+        bz_buf_printf(b, "%d", t->nSegments);
+        bz_buf_appendc(b, '}');
+        goto columns;
+    }
     json_key(b, t->zUrl ? "url" : "path", 1);
     json_strz(b, t->zUrl ? t->zUrl : t->zPath ? t->zPath : "");
     json_key(b, "row_groups", 0);
@@ -47,6 +57,7 @@ int wire_task_encode(const WireTask *t, BzBuf *b, BzErr *err) {
     json_key(b, "bytes", 0);
     bz_buf_printf(b, "%lld", (long long)t->nBytes);
     bz_buf_appendc(b, '}');
+columns:
     json_key(b, "columns", 0);
     bz_buf_appendc(b, '[');
     for (int i = 0; i < t->nCol; i++) {
@@ -72,6 +83,7 @@ void wire_task_clear(WireTask *t) {
     bz_free(t->zQueryId);
     bz_free(t->zPath);
     bz_free(t->zUrl);
+    bz_free(t->zDdbTable);
     bz_free(t->aRg);
     for (int i = 0; i < t->nCol; i++)
         bz_free(t->azCol[i]);
@@ -119,7 +131,7 @@ int wire_task_decode(const char *z, size_t n, WireTask *t, BzErr *err) {
     if (!get_int(cJSON_GetObjectItemCaseSensitive(root, "version"), 0, 1000, &v))
         BAD("missing \"version\"");
     t->version = (int)v;
-    if (v != WIRE_VERSION) {
+    if (v < WIRE_VERSION_PARQUET || v > WIRE_VERSION) {
         rc = bz_err(err, BZ_UNSUPPORTED, "task version %d is not supported (this worker speaks %d)",
                     (int)v, WIRE_VERSION);
         goto fail;
@@ -131,6 +143,22 @@ int wire_task_decode(const char *z, size_t n, WireTask *t, BzErr *err) {
         BAD("missing \"task_id\"");
     sp = cJSON_GetObjectItemCaseSensitive(root, "split");
     if (!cJSON_IsObject(sp)) BAD("missing \"split\"");
+    j = cJSON_GetObjectItemCaseSensitive(sp, "dynamodb");
+    if (j) {
+        int64_t seg, nseg;
+        if (t->version < 2) BAD("\"split.dynamodb\" needs version 2");
+        if (!get_str(j, &t->zDdbTable) || !*t->zDdbTable) BAD("bad \"split.dynamodb\"");
+        if (!get_int(cJSON_GetObjectItemCaseSensitive(sp, "segments"), 1, 1000000, &nseg))
+            BAD("bad \"split.segments\" (1 to 1000000)");
+        if (!get_int(cJSON_GetObjectItemCaseSensitive(sp, "segment"), 0, nseg - 1, &seg))
+            BAD("bad \"split.segment\" (0 to segments - 1)");
+        t->iSegment = (int)seg;
+        t->nSegments = (int)nseg;
+        if (cJSON_GetObjectItemCaseSensitive(sp, "path") ||
+            cJSON_GetObjectItemCaseSensitive(sp, "url"))
+            BAD("\"split\" has both \"dynamodb\" and a file");
+        goto columns;
+    }
     j = cJSON_GetObjectItemCaseSensitive(sp, "path");
     if (j && !get_str(j, &t->zPath)) BAD("bad \"split.path\"");
     j = cJSON_GetObjectItemCaseSensitive(sp, "url");
@@ -151,6 +179,7 @@ int wire_task_decode(const char *z, size_t n, WireTask *t, BzErr *err) {
     if (j && !get_int(j, 0, INT64_C(1) << 53, &t->nRows)) BAD("bad \"split.rows\"");
     j = cJSON_GetObjectItemCaseSensitive(sp, "bytes");
     if (j && !get_int(j, 0, INT64_C(1) << 53, &t->nBytes)) BAD("bad \"split.bytes\"");
+columns:
     j = cJSON_GetObjectItemCaseSensitive(root, "columns");
     if (j) {
         if (!cJSON_IsArray(j)) BAD("bad \"columns\"");

@@ -191,12 +191,17 @@ def test_scratch(con):
             _, got = run_hbee(con, q, f"executor=lambda, scratch='s3://{bucket}/{prefix}/'")
             report("scratch: exact answer", diff.same_rows(exp, got, False) is None,
                    diff.same_rows(exp, got, False))
-            # without scratch the over-limit result is a clear error
+            # without scratch (no option, no HBEE_SCRATCH) the over-limit
+            # result is a clear error
+            saved = os.environ.pop("HBEE_SCRATCH", None)
             try:
                 run_hbee(con, q, "executor=lambda")
                 report("no scratch: error", False, "expected an error")
             except sqlite3.Error as e:
                 report("no scratch: error", "response limit" in str(e), str(e))
+            finally:
+                if saved is not None:
+                    os.environ["HBEE_SCRATCH"] = saved
         with_endpoint(emu.url, run)
         log = open(os.path.join(emu.dir, "instances.log")).read()
         report("scratch: results went through S3", "via s3://" in log, log[-500:])

@@ -106,7 +106,7 @@ def test_row_group_split():
 def test_task_errors():
     cases = [
         ("{not json", "task JSON: malformed"),
-        (json.dumps({**task("SELECT 1"), "version": 2}), "task version 2 is not supported"),
+        (json.dumps({**task("SELECT 1"), "version": 3}), "task version 3 is not supported"),
         (task("SELECT 1", path="/nonexistent/x.parquet"), "/nonexistent/x.parquet"),
         (task("SELECT nope FROM split"), "no such column: nope"),
         (task("SELECT 1 FROM split", row_groups=[7]), "row group 7 of a split is out of range"),

@@ -88,7 +88,7 @@ static void test_task(void) {
 
     static const char *bad[] = {
         "[]",
-        "{\"version\": 2, \"query_id\": \"q\", \"task_id\": 1, \"split\": {\"path\": \"a\"}, "
+        "{\"version\": 3, \"query_id\": \"q\", \"task_id\": 1, \"split\": {\"path\": \"a\"}, "
         "\"sql\": \"x\"}",
         "{\"version\": 1, \"query_id\": \"q\", \"task_id\": -1, \"split\": {\"path\": \"a\"}, "
         "\"sql\": \"x\"}",
@@ -115,6 +115,78 @@ static void test_task(void) {
     CHECK_EQ_STR(u.zUrl, "s3://b/k.parquet");
     CHECK_EQ_INT(u.nRg, 0);
     wire_task_clear(&u);
+}
+
+/* Version 2: a DynamoDB segment as the source; parquet tasks stay version 1. */
+static void test_task_ddb(void) {
+    WireTask t, u;
+    BzErr err;
+    BzBuf b;
+    char *keys[] = {"region", "columns"}, *vals[] = {"eu-west-1", "a TEXT, \"b c\" REAL"};
+    char *cols[] = {"a"};
+    memset(&t, 0, sizeof t);
+    t.zQueryId = "q9";
+    t.taskId = 5;
+    t.zDdbTable = "orders";
+    t.iSegment = 3;
+    t.nSegments = 8;
+    t.nCol = 1;
+    t.azCol = cols;
+    t.nOpt = 2;
+    t.azKey = keys;
+    t.azVal = vals;
+    t.zSql = "SELECT count(*) FROM split";
+    bz_buf_init(&b, 0);
+    CHECK_EQ_INT(wire_task_encode(&t, &b, &err), BZ_OK);
+    bz_buf_appendc(&b, 0);
+    b.n--;
+    CHECK(strstr(b.data, "\"version\": 2") != NULL);
+    CHECK(strstr(b.data, "\"dynamodb\": \"orders\", \"segment\": 3, \"segments\": 8") != NULL);
+    CHECK_EQ_INT(wire_task_decode(b.data, b.n, &u, &err), BZ_OK);
+    CHECK_EQ_INT(u.version, 2);
+    CHECK_EQ_STR(u.zDdbTable, "orders");
+    CHECK_EQ_INT(u.iSegment, 3);
+    CHECK_EQ_INT(u.nSegments, 8);
+    CHECK(u.zPath == NULL && u.zUrl == NULL && u.nRg == 0);
+    CHECK_EQ_INT(u.nOpt, 2);
+    CHECK_EQ_STR(u.azVal[1], vals[1]);
+    CHECK_EQ_INT(u.taskId, 5);
+    wire_task_clear(&u);
+    for (size_t n = 0; n < b.n; n++) { /* every prefix: an error, never a crash */
+        int rc = wire_task_decode(b.data, n, &u, &err);
+        CHECK(rc == BZ_CORRUPT);
+        if (rc == BZ_OK) wire_task_clear(&u);
+    }
+    bz_buf_free(&b);
+    static const char *bad[] = {
+        /* a version-1 task cannot carry a dynamodb split */
+        "{\"version\": 1, \"query_id\": \"q\", \"task_id\": 1, \"split\": {\"dynamodb\": \"t\", "
+        "\"segment\": 0, \"segments\": 1}, \"sql\": \"x\"}",
+        "{\"version\": 2, \"query_id\": \"q\", \"task_id\": 1, \"split\": {\"dynamodb\": \"t\", "
+        "\"segment\": 4, \"segments\": 4}, \"sql\": \"x\"}",
+        "{\"version\": 2, \"query_id\": \"q\", \"task_id\": 1, \"split\": {\"dynamodb\": \"t\", "
+        "\"segment\": -1, \"segments\": 4}, \"sql\": \"x\"}",
+        "{\"version\": 2, \"query_id\": \"q\", \"task_id\": 1, \"split\": {\"dynamodb\": \"t\", "
+        "\"segment\": 0, \"segments\": 1000001}, \"sql\": \"x\"}",
+        "{\"version\": 2, \"query_id\": \"q\", \"task_id\": 1, \"split\": {\"dynamodb\": \"t\", "
+        "\"segment\": 0}, \"sql\": \"x\"}",
+        "{\"version\": 2, \"query_id\": \"q\", \"task_id\": 1, \"split\": {\"dynamodb\": \"\", "
+        "\"segment\": 0, \"segments\": 1}, \"sql\": \"x\"}",
+        "{\"version\": 2, \"query_id\": \"q\", \"task_id\": 1, \"split\": {\"dynamodb\": \"t\", "
+        "\"segment\": 0, \"segments\": 1, \"path\": \"a\"}, \"sql\": \"x\"}",
+    };
+    for (size_t i = 0; i < BZ_ARRAY_LEN(bad); i++)
+        CHECK_EQ_INT(wire_task_decode(bad[i], strlen(bad[i]), &u, &err), BZ_CORRUPT);
+    /* a parquet task is still written as version 1 */
+    memset(&t, 0, sizeof t);
+    t.zQueryId = "q";
+    t.zPath = "a.parquet";
+    t.zSql = "SELECT 1";
+    bz_buf_init(&b, 0);
+    CHECK_EQ_INT(wire_task_encode(&t, &b, &err), BZ_OK);
+    bz_buf_appendc(&b, 0);
+    CHECK(strstr(b.data, "\"version\": 1") != NULL);
+    bz_buf_free(&b);
 }
 
 /* Random value; text/blob bytes point into pool. */
@@ -272,6 +344,7 @@ static void test_error_result(void) {
 int main(void) {
     test_varint();
     test_task();
+    test_task_ddb();
     test_roundtrip_random();
     test_error_result();
     TEST_DONE();
