@@ -267,6 +267,10 @@ def test_stream_read():
     check(e is not None and "JSON" in e, "stream: bad JSON is an error")
 
 
+def pending_ids(key, group):
+    return [e["message_id"].decode() for e in R.xpending_range(key, group, "-", "+", 10000)]
+
+
 def test_stream_group():
     R.delete("S2")
     R.xadd("S2", {"n": "0"}, id="1-0")
@@ -277,13 +281,18 @@ def test_stream_group():
               "consumer='c1', columns='n INTEGER', batch=7)")
     c.execute("CREATE TABLE local(id PRIMARY KEY, n)")
     c.execute("INSERT OR IGNORE INTO local SELECT id, n FROM g LIMIT 5")
-    check(R.xpending("S2", "G")["pending"] == 0, "group: committed entries acknowledged")
-    # Stopped early: the entries fetched ahead stay pending, none acknowledged.
+    done = {r[0] for r in c.execute("SELECT id FROM local")}
+    ahead = pending_ids("S2", "G")
+    check(len(done) == 5 and not done & set(ahead) and len(ahead) <= 5,
+          f"group: committed entries acknowledged, at most LIMIT read ahead ({ahead})")
+    # Stopped early: the entries fetched ahead stay pending, none acknowledged;
+    # what was read ahead comes first, in order, with the same ids.
     cur = c.execute("SELECT id, n FROM g")
     got = [cur.fetchone(), cur.fetchone()]
     cur.close()
     p = R.xpending("S2", "G")["pending"]
     check([g[1] for g in got] == [5, 6] and p >= 1, f"group: fetched-ahead stay pending ({p})")
+    check([g[0] for g in got] == ahead[:2], f"group: read-ahead delivered first {got} {ahead}")
     c.execute("BEGIN")
     rows = c.execute("SELECT n FROM g LIMIT 3").fetchall()
     c.execute("ROLLBACK")
@@ -359,24 +368,35 @@ def test_stream_txn():
     c.execute("INSERT INTO s(m) VALUES ('next')")
     last = R.xrevrange("S3", count=1)[0][1]
     check(last == {b"m": b"next"}, "stream txn: the connection is in step after a failed EXEC")
-    # Group drain: exactly LIMIT rows asked for, nothing left pending after each COMMIT.
+    # Group drain: after each COMMIT, only the read-ahead for the next batch is
+    # pending (at most 250 entries), and it is exactly what that batch returns
+    # first, in stream order; every committed entry is acknowledged.
     c.execute(f"CREATE VIRTUAL TABLE g USING redis_stream(url='{URL}', key='S3', group='G3', "
               "consumer='c1', columns='m TEXT')")
     c.execute("CREATE TABLE local(id TEXT PRIMARY KEY, m TEXT)")
-    total, pend = 0, []
+    total, pend, ahead, bad, last = 0, set(), [], [], 0
     while True:
         n = c.execute("INSERT OR IGNORE INTO local SELECT id, m FROM g LIMIT 1000").rowcount
         if n <= 0:
             break
         total += n
-        for _ in range(100):  # the XACK travels on another connection: wait for it
-            p = R.xpending("S3", "G3")["pending"]
-            if p == 0:
+        batch = [r[0] for r in c.execute("SELECT id FROM local WHERE rowid > ? ORDER BY rowid",
+                                         (last,))]
+        last = c.execute("SELECT max(rowid) FROM local").fetchone()[0]
+        if batch[:len(ahead)] != ahead:
+            bad.append((ahead[:2], batch[:2]))
+        for _ in range(100):  # the XACK is sent without waiting: let it arrive
+            ahead = pending_ids("S3", "G3")
+            if not set(ahead) & set(batch):
                 break
             time.sleep(0.01)
-        pend.append(p)
-    check(total == R.xlen("S3") and set(pend) == {0},
-          f"group drain: {total} rows, nothing pending between batches ({set(pend)})")
+        if set(ahead) & set(batch):
+            bad.append(("committed but pending", ahead[:2]))
+        pend.add(len(ahead))
+    check(total == R.xlen("S3") and not bad and max(pend) <= 250 and 250 in pend,
+          f"group drain: {total} rows, between batches only the read-ahead is pending "
+          f"({sorted(pend)}), delivered first by the next batch ({bad[:3]})")
+    check(R.xpending("S3", "G3")["pending"] == 0, "group drain: nothing pending at the end")
     # A scan stopped early with a page on its way (then rolled back): the next
     # statement still works and every entry is delivered once the table is drained.
     for i in range(600):
