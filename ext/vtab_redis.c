@@ -1163,9 +1163,15 @@ static int redisSavepoint(sqlite3_vtab *pVtab, int iSvpt) {
     return SQLITE_OK;
 }
 
+/* Releasing a savepoint (SQLite does it at the end of each statement of an
+** explicit transaction) lets the rows it held back be streamed. A failure here
+** is kept (bWLost) and reported by the next INSERT or the COMMIT. */
 static int redisRelease(sqlite3_vtab *pVtab, int iSvpt) {
     RedisVtab *p = (RedisVtab *)pVtab;
+    BzErr err = {0};
     if (iSvpt < p->nSvpt) p->nSvpt = iSvpt;
+    push_flush(p);
+    ops_stream(p, &err);
     return SQLITE_OK;
 }
 

@@ -500,10 +500,74 @@ def test_dropped_connection():
     check(rows == ["x0", "x1", "x2", "x3", "x4"], f"dropped: reconnects and redelivers {rows}")
 
 
+def multi_clients():
+    """Clients of the server with a MULTI open: {id: queued commands}."""
+    return {int(cl["id"]): int(cl.get("multi", -1)) for cl in R.client_list()
+            if int(cl.get("multi", -1)) >= 0}
+
+
+def test_stream_streamed_multi():
+    """Large transactions stream their XADDs into a MULTI on a write connection
+    before COMMIT: nothing is visible until COMMIT, ROLLBACK (also a statement
+    failing in autocommit) discards it, ROLLBACK TO keeps exact contents, and a
+    write connection dropped mid-way applies nothing and fails the COMMIT."""
+    R.delete("S4")
+    c = db()
+    c.execute(f"CREATE VIRTUAL TABLE s USING redis_stream(url='{URL}', key='S4', columns='m TEXT')")
+    c.execute("CREATE TABLE src(i INTEGER)")
+    c.execute("WITH RECURSIVE k(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM k WHERE i < 20000) "
+              "INSERT INTO src SELECT i FROM k")
+    R.config_resetstat()
+    c.execute("BEGIN")
+    c.execute("INSERT INTO s(m) SELECT 'a' || i FROM src")
+    for _ in range(200):  # everything was sent; Redis may still be queuing it
+        open_multi = multi_clients()
+        queued = max(open_multi.values(), default=0)
+        if queued == 20000:
+            break
+        time.sleep(0.01)
+    check(R.xlen("S4") == 0 and len(open_multi) == 1 and queued == 20000,
+          f"streamed: 20k XADDs queued in a MULTI before COMMIT ({queued}), none visible")
+    c.execute("ROLLBACK")
+    check(R.xlen("S4") == 0 and stats("discard") == 1 and not multi_clients(),
+          "streamed: ROLLBACK discards the MULTI")
+    # A row failing after 20k streamed rows (autocommit): nothing applied.
+    e = err_of(c, "INSERT INTO s(m) SELECT CASE WHEN i < 20000 THEN 'b' || i END FROM src")
+    check(e is not None and "non-NULL" in e and R.xlen("S4") == 0 and not multi_clients(),
+          f"streamed: a statement failing mid-way applies nothing: {e}")
+    # Savepoints: only rows before the oldest open savepoint are streamed.
+    c.execute("BEGIN")
+    c.execute("INSERT INTO s(m) SELECT 'c' || i FROM src")
+    c.execute("SAVEPOINT sp")
+    c.execute("INSERT INTO s(m) SELECT 'd' || i FROM src")
+    c.execute("ROLLBACK TO sp")
+    c.execute("INSERT INTO s(m) VALUES ('e1'), ('e2')")
+    c.execute("RELEASE sp")
+    c.execute("COMMIT")
+    got = [f[b"m"].decode() for _, f in R.xrange("S4")]
+    check(got == [f"c{i}" for i in range(1, 20001)] + ["e1", "e2"],
+          f"streamed: ROLLBACK TO a savepoint keeps exact contents ({len(got)} entries)")
+    # The write connection killed with a MULTI open: nothing applied, COMMIT fails,
+    # the next transaction works.
+    R.delete("S4")
+    c.execute("BEGIN")
+    c.execute("INSERT INTO s(m) SELECT 'f' || i FROM src")
+    for cid in multi_clients():
+        R.client_kill_filter(_id=cid)
+    e = err_of(c, "INSERT INTO s(m) SELECT 'g' || i FROM src")
+    e = e or err_of(c, "COMMIT")
+    if c.in_transaction:
+        c.execute("ROLLBACK")
+    check(e is not None and "nothing" in e and R.xlen("S4") == 0,
+          f"streamed: dropped write connection applies nothing: {e}")
+    c.execute("INSERT INTO s(m) SELECT 'h' || i FROM src")
+    check(R.xlen("S4") == 20000 and not multi_clients(), "streamed: the next transaction works")
+
+
 if __name__ == "__main__":
     for t in [test_list_basic, test_list_txn, test_list_consume, test_list_dead_consumer,
               test_list_block, test_stream_read, test_stream_group, test_stream_txn,
-              test_bad_input,
+              test_stream_streamed_multi, test_bad_input,
               test_dropped_connection]:
         try:
             t()
