@@ -18,10 +18,16 @@ Both local databases use WAL with synchronous=NORMAL (commits survive a
 process crash; no fsync per batch), so the numbers measure the queue path,
 not the disk. The three contenders run in turn, BZ_BENCH_REPS times (3), on
 the same server (flushed in between); each reports its best repetition.
-Prints a Markdown table of messages/s and ratios for bench/RESULTS.md.
+Prints a Markdown table of messages/s and ratios for bench/RESULTS.md, and
+one of CPU seconds (client process and redis-server, from getrusage and
+/proc/<pid>/stat; median over the repetitions), which depend less on the
+machine's load than wall-clock rates: redis-server's CPU for the same work
+bounds what any client can reach.
 """
 import os
 import re
+import resource
+import statistics
 import shutil
 import socket
 import sqlite3
@@ -48,9 +54,15 @@ def free_port():
 
 
 def redis_benchmark(port, args):
-    out = subprocess.run(["redis-benchmark", "-h", "127.0.0.1", "-p", str(port), "-P", "100",
-                          "-n", str(N), "-q"] + args, capture_output=True, text=True).stdout
-    m = re.findall(r"([\d.]+) requests per second", out.replace("\r", "\n"))
+    out = []
+
+    def run():
+        out.append(subprocess.run(["redis-benchmark", "-h", "127.0.0.1", "-p", str(port), "-P",
+                                   "100", "-n", str(N), "-q"] + args, capture_output=True,
+                                  text=True).stdout)
+        return N
+    timed(run, children=True)
+    m = re.findall(r"([\d.]+) requests per second", out[0].replace("\r", "\n"))
     return float(m[-1]) if m else 0.0
 
 
@@ -64,10 +76,25 @@ def local_db(tmp, name):
     return c
 
 
-def timed(fn):
+SRV_PID = None
+CPU = {}   # key -> [(client s, redis-server s)]
+LAST = [0.0, 0.0]
+
+
+def cpu_now(children=False):
+    r = resource.getrusage(resource.RUSAGE_CHILDREN if children else resource.RUSAGE_SELF)
+    f = open(f"/proc/{SRV_PID}/stat").read().rsplit(")", 1)[1].split()
+    return r.ru_utime + r.ru_stime, (int(f[11]) + int(f[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def timed(fn, children=False):
+    c0, s0 = cpu_now(children)
     t0 = time.perf_counter()
     n = fn()
-    return n / (time.perf_counter() - t0), n
+    t = time.perf_counter() - t0
+    c1, s1 = cpu_now(children)
+    LAST[:] = [c1 - c0, s1 - s0]
+    return n / t, n
 
 
 def run_redis_benchmark(R, port, res):
@@ -201,6 +228,7 @@ def run_python(R, tmp, rep, res):
 
 def best(res, key, rate):
     res[key] = max(res.get(key, 0.0), rate)
+    CPU.setdefault(key, []).append(tuple(LAST))
 
 
 def main():
@@ -211,6 +239,8 @@ def main():
                             tmp, "--appendonly", "yes", "--appendfsync", "everysec", "--save", "",
                             "--logfile", os.path.join(tmp, "redis.log")],
                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    global SRV_PID
+    SRV_PID = srv.pid
     R = redis.Redis(host="127.0.0.1", port=port)
     for _ in range(100):
         try:
@@ -248,6 +278,21 @@ def main():
               res["py_xadd"], "XADD"))
     print(row("stream group drain (LIMIT 1000, XACK)", res["bz_sdrain"], res["rb_rpop"],
               res["py_sdrain"], "RPOP"))
+
+    def cpu(key):
+        v = CPU.get(key, [])
+        if not v:
+            return "-"
+        return (f"{statistics.median(x[0] for x in v):.2f} / "
+                f"{statistics.median(x[1] for x in v):.2f}")
+    print(f"\nCPU seconds for {N} messages, client / redis-server (median of {REPS}; "
+          "redis-benchmark's client is the redis-benchmark process)\n")
+    print("| operation | buzzlite | redis-benchmark -P 100 | python3-redis |")
+    print("| --- | ---: | ---: | ---: |")
+    for what, k, rb in [("list enqueue", "enqueue", "rb_lpush"), ("list drain", "drain", "rb_rpop"),
+                        ("stream enqueue", "xadd", "rb_xadd"),
+                        ("stream group drain", "sdrain", "rb_rpop")]:
+        print(f"| {what} | {cpu('bz_' + k)} | {cpu(rb)} | {cpu('py_' + k)} |")
 
 
 if __name__ == "__main__":

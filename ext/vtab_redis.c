@@ -127,7 +127,7 @@ typedef struct RedisVtab {
     int bGroupReady;
     int bPelClean;        /* our pending list holds nothing but this transaction's reads */
     uint64_t lastClaimMs; /* when an XAUTOCLAIM scan last completed */
-    /* read-ahead for the next statement (see stream_hold_page) */
+    /* read-ahead for the next statement (see "Read-ahead across statements") */
     int bAheadVt;             /* an XREADGROUP > for it is in flight on pConn */
     RqReply *pHeld;           /* owns entries fetched and not returned (ours, pending) */
     const RqReply *pHeldRows; /* their array; rows iHeld..nHeld-1 are still to return */
@@ -329,11 +329,6 @@ static int list_begin(RedisVtab *p, BzErr *err) {
 
 static void push_flush(RedisVtab *p);
 
-/* Send the buffered writes as MULTI ... EXEC. All replies are read even after
-** an error so the connection stays in step.
-** Rationale: the block goes to the socket straight from the buffer and the
-** 2 + nOps replies (+OK, +QUEUED per command, the EXEC array) are read
-** without building reply objects; only the first error is kept. */
 static const char zMulti[] = "*1\r\n$5\r\nMULTI\r\n", zExec[] = "*1\r\n$4\r\nEXEC\r\n";
 static const char zDiscard[] = "*1\r\n$7\r\nDISCARD\r\n";
 
@@ -421,6 +416,12 @@ static void ops_discard(RedisVtab *p) {
     p->nSentBytes = p->nSentOps = 0;
 }
 
+/* Send the buffered writes as MULTI ... EXEC (the rest of a streamed MULTI, then
+** EXEC, when ops_stream began one). All replies are read even after
+** an error so the connection stays in step.
+** Rationale: the block goes to the socket straight from the buffer and the
+** 2 + nOps replies (+OK, +QUEUED per command, the EXEC array) are read
+** without building reply objects; only the first error is kept. */
 static int ops_flush(RedisVtab *p, BzErr *err) {
     int rc;
     if (p->bWLost) return ops_lost_err(err);
