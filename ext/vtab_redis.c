@@ -21,9 +21,11 @@
 **
 ** ---- Transactions ---------------------------------------------------------
 ** Writes (INSERT = RPUSH / XADD, DELETE = LREM / XDEL) are buffered in the
-** virtual table and sent at COMMIT as one pipelined MULTI ... EXEC from xSync,
-** so a Redis failure fails the COMMIT; ROLLBACK (and ROLLBACK TO) drops them.
-** An autocommit statement is its own transaction.
+** virtual table and reach Redis as one MULTI ... EXEC, EXEC sent at COMMIT
+** from xSync, so a Redis failure fails the COMMIT; ROLLBACK (and ROLLBACK TO)
+** drops them. Past 64 KiB the commands no savepoint can take back are
+** streamed into the MULTI on a second connection before COMMIT (ops_stream);
+** ROLLBACK then sends DISCARD. An autocommit statement is its own transaction.
 **
 ** Consuming reads (redis_list consume=1, redis_stream with group=) take
 ** messages with a server-side step that leaves them recoverable, and
