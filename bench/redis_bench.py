@@ -22,7 +22,9 @@ Prints a Markdown table of messages/s and ratios for bench/RESULTS.md, and
 one of CPU seconds (client process and redis-server, from getrusage and
 /proc/<pid>/stat; median over the repetitions), which depend less on the
 machine's load than wall-clock rates: redis-server's CPU for the same work
-bounds what any client can reach.
+bounds what any client can reach. The third number is how long redis-server's
+main thread waited for a CPU (run queue, /proc/<pid>/task/<pid>/schedstat):
+on a busy machine that is wall-clock time no client can win back.
 """
 import os
 import re
@@ -77,23 +79,25 @@ def local_db(tmp, name):
 
 
 SRV_PID = None
-CPU = {}   # key -> [(client s, redis-server s)]
-LAST = [0.0, 0.0]
+CPU = {}   # key -> [(client s, redis-server s, redis-server run-queue wait s)]
+LAST = [0.0, 0.0, 0.0]
 
 
 def cpu_now(children=False):
     r = resource.getrusage(resource.RUSAGE_CHILDREN if children else resource.RUSAGE_SELF)
     f = open(f"/proc/{SRV_PID}/stat").read().rsplit(")", 1)[1].split()
-    return r.ru_utime + r.ru_stime, (int(f[11]) + int(f[12])) / os.sysconf("SC_CLK_TCK")
+    q = open(f"/proc/{SRV_PID}/task/{SRV_PID}/schedstat").read().split()
+    return (r.ru_utime + r.ru_stime, (int(f[11]) + int(f[12])) / os.sysconf("SC_CLK_TCK"),
+            int(q[1]) / 1e9)
 
 
 def timed(fn, children=False):
-    c0, s0 = cpu_now(children)
+    c0, s0, q0 = cpu_now(children)
     t0 = time.perf_counter()
     n = fn()
     t = time.perf_counter() - t0
-    c1, s1 = cpu_now(children)
-    LAST[:] = [c1 - c0, s1 - s0]
+    c1, s1, q1 = cpu_now(children)
+    LAST[:] = [c1 - c0, s1 - s0, q1 - q0]
     return n / t, n
 
 
@@ -283,10 +287,10 @@ def main():
         v = CPU.get(key, [])
         if not v:
             return "-"
-        return (f"{statistics.median(x[0] for x in v):.2f} / "
-                f"{statistics.median(x[1] for x in v):.2f}")
-    print(f"\nCPU seconds for {N} messages, client / redis-server (median of {REPS}; "
-          "redis-benchmark's client is the redis-benchmark process)\n")
+        return " / ".join(f"{statistics.median(x[i] for x in v):.2f}" for i in range(3))
+    print(f"\nSeconds for {N} messages: client CPU / redis-server CPU / redis-server waiting "
+          f"for a CPU (median of {REPS}; redis-benchmark's client is the redis-benchmark "
+          "process)\n")
     print("| operation | buzzlite | redis-benchmark -P 100 | python3-redis |")
     print("| --- | ---: | ---: | ---: |")
     for what, k, rb in [("list enqueue", "enqueue", "rb_lpush"), ("list drain", "drain", "rb_rpop"),
