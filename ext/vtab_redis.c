@@ -146,8 +146,8 @@ typedef struct RedisVtab {
     int nWUnread;       /* replies on pWConn still to read (+OK, +QUEUED) */
     int64_t nSentBytes; /* ops bytes and commands already streamed: savepoint */
     int64_t nSentOps;   /* marks count from the start of the transaction */
-    BzBuf push; /* lists: values of the RPUSH being built (RESP bulk strings);
-                ** streams: scratch for the fields of one XADD and for XACK */
+    BzBuf push;         /* lists: values of the RPUSH being built (RESP bulk strings);
+                        ** streams: scratch for the fields of one XADD and for XACK */
     int nPush;
     int nSvpt;
     struct {
@@ -180,11 +180,11 @@ typedef struct RedisCursor {
     int bMore;
     /* consuming stream */
     int phase;
-    int bAhead;     /* an XREADGROUP > was sent and its reply not read yet */
-    int bHoldable;  /* the page holds new or held entries (see stream_cursor_end) */
+    int bAhead;             /* an XREADGROUP > was sent and its reply not read yet */
+    int bHoldable;          /* the page holds new or held entries (see stream_cursor_end) */
     uint64_t askMs, pageMs; /* when the last XREADGROUP > / the current page was asked for */
-    int bBlocking;  /* the read timeout is raised for a blocking read */
-    int64_t nAsked; /* COUNT of the last XREADGROUP > */
+    int bBlocking;          /* the read timeout is raised for a blocking read */
+    int64_t nAsked;         /* COUNT of the last XREADGROUP > */
     char zPendId[48], zClaimCursor[48];
     BzBuf tmp;
 } RedisCursor;
@@ -383,8 +383,7 @@ static int ops_stream(RedisVtab *p, BzErr *err) {
         p->bMulti = 1;
         p->nWUnread = 1;
     } else if (rq_conn_broken(p->pWConn)) { /* never reconnect inside the MULTI */
-        return ops_lost(p, bz_err(err, BZ_IO, "%s: connection lost", rq_conn_url(p->pWConn)),
-                        err);
+        return ops_lost(p, bz_err(err, BZ_IO, "%s: connection lost", rq_conn_url(p->pWConn)), err);
     }
     if ((rc = rq_conn_write_raw(p->pWConn, p->ops.data, n, (int)k, err)) != BZ_OK)
         return ops_lost(p, rc, err);
@@ -393,6 +392,7 @@ static int ops_stream(RedisVtab *p, BzErr *err) {
     p->nSentOps += k;
     memmove(p->ops.data, p->ops.data + n, p->ops.n - n);
     p->ops.n -= n;
+    p->ops.data[p->ops.n] = 0;
     p->nOps -= (int)k;
     rc = rq_conn_skip_ready(p->pWConn, p->nWUnread, &nDone, err);
     p->nWUnread -= nDone;
@@ -435,8 +435,8 @@ static int ops_flush(RedisVtab *p, BzErr *err) {
             goto done;
         }
         if (rq_conn_broken(p->pWConn)) {
-            rc = ops_lost(p, bz_err(err, BZ_IO, "%s: connection lost", rq_conn_url(p->pWConn)),
-                          err);
+            rc =
+                ops_lost(p, bz_err(err, BZ_IO, "%s: connection lost", rq_conn_url(p->pWConn)), err);
             goto done;
         }
         if ((p->nOps > 0 &&
