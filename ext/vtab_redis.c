@@ -1690,6 +1690,14 @@ static int cur_next_page(RedisCursor *c, BzErr *err) {
     return p->zGroup ? stream_group_page(c, p, err) : stream_range_page(c, p, err);
 }
 
+/* A page could not be read. For a consuming stream, what is pending for this
+** consumer is no longer known (a page fetched, or a read sent, may be lost
+** with the error), so the next statement reads its pending list again. */
+static void cur_failed(RedisCursor *c, RedisVtab *p) {
+    c->bEof = 1;
+    if (p->eKind == RV_STREAM && p->zGroup) p->bPelClean = 0;
+}
+
 static int redisNext(sqlite3_vtab_cursor *pCur) {
     RedisCursor *c = (RedisCursor *)pCur;
     RedisVtab *p = (RedisVtab *)pCur->pVtab;
@@ -1704,7 +1712,7 @@ static int redisNext(sqlite3_vtab_cursor *pCur) {
             c->iRow++;
     if (c->iRow >= c->nRow) {
         if (cur_next_page(c, &err) != BZ_OK) {
-            c->bEof = 1;
+            cur_failed(c, p);
             return vt_error(p, &err);
         }
     }
@@ -1865,7 +1873,7 @@ static int redisFilter(sqlite3_vtab_cursor *pCur, int idxNum, const char *idxStr
         c->nFetched = 0;
     }
     if (cur_next_page(c, &err) != BZ_OK) {
-        c->bEof = 1;
+        cur_failed(c, p);
         return vt_error(p, &err);
     }
     return SQLITE_OK;
