@@ -18,10 +18,18 @@ Both local databases use WAL with synchronous=NORMAL (commits survive a
 process crash; no fsync per batch), so the numbers measure the queue path,
 not the disk. The three contenders run in turn, BZ_BENCH_REPS times (3), on
 the same server (flushed in between); each reports its best repetition.
-Prints a Markdown table of messages/s and ratios for bench/RESULTS.md.
+Prints a Markdown table of messages/s and ratios for bench/RESULTS.md, and
+one of CPU seconds (client process and redis-server, from getrusage and
+/proc/<pid>/stat; median over the repetitions), which depend less on the
+machine's load than wall-clock rates: redis-server's CPU for the same work
+bounds what any client can reach. The third number is how long redis-server's
+main thread waited for a CPU (run queue, /proc/<pid>/task/<pid>/schedstat):
+on a busy machine that is wall-clock time no client can win back.
 """
 import os
 import re
+import resource
+import statistics
 import shutil
 import socket
 import sqlite3
@@ -48,9 +56,15 @@ def free_port():
 
 
 def redis_benchmark(port, args):
-    out = subprocess.run(["redis-benchmark", "-h", "127.0.0.1", "-p", str(port), "-P", "100",
-                          "-n", str(N), "-q"] + args, capture_output=True, text=True).stdout
-    m = re.findall(r"([\d.]+) requests per second", out.replace("\r", "\n"))
+    out = []
+
+    def run():
+        out.append(subprocess.run(["redis-benchmark", "-h", "127.0.0.1", "-p", str(port), "-P",
+                                   "100", "-n", str(N), "-q"] + args, capture_output=True,
+                                  text=True).stdout)
+        return N
+    timed(run, children=True)
+    m = re.findall(r"([\d.]+) requests per second", out[0].replace("\r", "\n"))
     return float(m[-1]) if m else 0.0
 
 
@@ -64,10 +78,27 @@ def local_db(tmp, name):
     return c
 
 
-def timed(fn):
+SRV_PID = None
+CPU = {}   # key -> [(client s, redis-server s, redis-server run-queue wait s)]
+LAST = [0.0, 0.0, 0.0]
+
+
+def cpu_now(children=False):
+    r = resource.getrusage(resource.RUSAGE_CHILDREN if children else resource.RUSAGE_SELF)
+    f = open(f"/proc/{SRV_PID}/stat").read().rsplit(")", 1)[1].split()
+    q = open(f"/proc/{SRV_PID}/task/{SRV_PID}/schedstat").read().split()
+    return (r.ru_utime + r.ru_stime, (int(f[11]) + int(f[12])) / os.sysconf("SC_CLK_TCK"),
+            int(q[1]) / 1e9)
+
+
+def timed(fn, children=False):
+    c0, s0, q0 = cpu_now(children)
     t0 = time.perf_counter()
     n = fn()
-    return n / (time.perf_counter() - t0), n
+    t = time.perf_counter() - t0
+    c1, s1, q1 = cpu_now(children)
+    LAST[:] = [c1 - c0, s1 - s0, q1 - q0]
+    return n / t, n
 
 
 def run_redis_benchmark(R, port, res):
@@ -201,6 +232,7 @@ def run_python(R, tmp, rep, res):
 
 def best(res, key, rate):
     res[key] = max(res.get(key, 0.0), rate)
+    CPU.setdefault(key, []).append(tuple(LAST))
 
 
 def main():
@@ -211,6 +243,8 @@ def main():
                             tmp, "--appendonly", "yes", "--appendfsync", "everysec", "--save", "",
                             "--logfile", os.path.join(tmp, "redis.log")],
                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    global SRV_PID
+    SRV_PID = srv.pid
     R = redis.Redis(host="127.0.0.1", port=port)
     for _ in range(100):
         try:
@@ -248,6 +282,21 @@ def main():
               res["py_xadd"], "XADD"))
     print(row("stream group drain (LIMIT 1000, XACK)", res["bz_sdrain"], res["rb_rpop"],
               res["py_sdrain"], "RPOP"))
+
+    def cpu(key):
+        v = CPU.get(key, [])
+        if not v:
+            return "-"
+        return " / ".join(f"{statistics.median(x[i] for x in v):.2f}" for i in range(3))
+    print(f"\nSeconds for {N} messages: client CPU / redis-server CPU / redis-server waiting "
+          f"for a CPU (median of {REPS}; redis-benchmark's client is the redis-benchmark "
+          "process)\n")
+    print("| operation | buzzlite | redis-benchmark -P 100 | python3-redis |")
+    print("| --- | ---: | ---: | ---: |")
+    for what, k, rb in [("list enqueue", "enqueue", "rb_lpush"), ("list drain", "drain", "rb_rpop"),
+                        ("stream enqueue", "xadd", "rb_xadd"),
+                        ("stream group drain", "sdrain", "rb_rpop")]:
+        print(f"| {what} | {cpu('bz_' + k)} | {cpu(rb)} | {cpu('py_' + k)} |")
 
 
 if __name__ == "__main__":

@@ -21,9 +21,11 @@
 **
 ** ---- Transactions ---------------------------------------------------------
 ** Writes (INSERT = RPUSH / XADD, DELETE = LREM / XDEL) are buffered in the
-** virtual table and sent at COMMIT as one pipelined MULTI ... EXEC from xSync,
-** so a Redis failure fails the COMMIT; ROLLBACK (and ROLLBACK TO) drops them.
-** An autocommit statement is its own transaction.
+** virtual table and reach Redis as one MULTI ... EXEC, EXEC sent at COMMIT
+** from xSync, so a Redis failure fails the COMMIT; ROLLBACK (and ROLLBACK TO)
+** drops them. Past 64 KiB the commands no savepoint can take back are
+** streamed into the MULTI on a second connection before COMMIT (ops_stream);
+** ROLLBACK then sends DISCARD. An autocommit statement is its own transaction.
 **
 ** Consuming reads (redis_list consume=1, redis_stream with group=) take
 ** messages with a server-side step that leaves them recoverable, and
@@ -127,17 +129,30 @@ typedef struct RedisVtab {
     int bGroupReady;
     int bPelClean;        /* our pending list holds nothing but this transaction's reads */
     uint64_t lastClaimMs; /* when an XAUTOCLAIM scan last completed */
+    /* read-ahead for the next statement (see "Read-ahead across statements") */
+    int bAheadVt;             /* an XREADGROUP > for it is in flight on pConn */
+    RqReply *pHeld;           /* owns entries fetched and not returned (ours, pending) */
+    const RqReply *pHeldRows; /* their array; rows iHeld..nHeld-1 are still to return */
+    size_t iHeld, nHeld;
+    uint64_t heldMs; /* when they were asked for */
     /* transaction */
     int bInTxn, bEnlisting, nOpenConsumers;
-    BzBuf ops; /* buffered writes, RESP */
+    BzBuf ops; /* buffered writes, RESP, not sent yet */
     int nOps;
-    BzBuf push; /* lists: values of the RPUSH being built (RESP bulk strings);
-                ** streams: scratch for the fields of one XADD and for XACK */
+    /* writes streamed into a MULTI on pWConn before COMMIT (see ops_stream) */
+    RqConn *pWConn;
+    int bMulti;         /* MULTI sent on pWConn in this transaction */
+    int bWLost;         /* pWConn failed after MULTI: nothing applied, only ROLLBACK is left */
+    int nWUnread;       /* replies on pWConn still to read (+OK, +QUEUED) */
+    int64_t nSentBytes; /* ops bytes and commands already streamed: savepoint */
+    int64_t nSentOps;   /* marks count from the start of the transaction */
+    BzBuf push;         /* lists: values of the RPUSH being built (RESP bulk strings);
+                        ** streams: scratch for the fields of one XADD and for XACK */
     int nPush;
     int nSvpt;
     struct {
-        size_t nOpsBytes;
-        int nOps;
+        int64_t nOpsBytes; /* marks since the transaction began (streamed bytes included) */
+        int64_t nOps;
         int64_t nDelivered;
     } aSvpt[MAX_SAVEPOINTS];
     /* consumption within the current transaction */
@@ -165,9 +180,11 @@ typedef struct RedisCursor {
     int bMore;
     /* consuming stream */
     int phase;
-    int bAhead;     /* an XREADGROUP > was sent and its reply not read yet */
-    int bBlocking;  /* the read timeout is raised for a blocking read */
-    int64_t nAsked; /* COUNT of the last XREADGROUP > */
+    int bAhead;             /* an XREADGROUP > was sent and its reply not read yet */
+    int bHoldable;          /* the page holds new or held entries (see stream_cursor_end) */
+    uint64_t askMs, pageMs; /* when the last XREADGROUP > / the current page was asked for */
+    int bBlocking;          /* the read timeout is raised for a blocking read */
+    int64_t nAsked;         /* COUNT of the last XREADGROUP > */
     char zPendId[48], zClaimCursor[48];
     BzBuf tmp;
 } RedisCursor;
@@ -191,7 +208,12 @@ static int vt_error(RedisVtab *p, BzErr *err) {
     return bz_vtab_error(&p->base, err);
 }
 
+static void held_land(RedisVtab *p);
+
+/* The table's connection, opened on first use. A read-ahead still in flight
+** is read first, so replies stay in step with the commands sent after it. */
 static int vt_conn(RedisVtab *p, BzErr *err) {
+    if (p->bAheadVt) held_land(p);
     if (p->pConn) return BZ_OK;
     return rq_conn_open(&p->pConn, p->zUrl, &p->copts, err);
 }
@@ -309,15 +331,130 @@ static int list_begin(RedisVtab *p, BzErr *err) {
 
 static void push_flush(RedisVtab *p);
 
-/* Send the buffered writes as MULTI ... EXEC. All replies are read even after
+static const char zMulti[] = "*1\r\n$5\r\nMULTI\r\n", zExec[] = "*1\r\n$4\r\nEXEC\r\n";
+static const char zDiscard[] = "*1\r\n$7\r\nDISCARD\r\n";
+
+/* The streamed MULTI cannot complete: drop the write connection, which makes
+** Redis discard the MULTI (nothing of it is applied), and refuse everything
+** but ROLLBACK from now on. Returns rc. */
+static int ops_lost(RedisVtab *p, int rc, BzErr *err) {
+    rq_conn_close(p->pWConn);
+    p->pWConn = NULL;
+    p->bMulti = 0;
+    p->bWLost = 1;
+    p->nWUnread = 0;
+    bz_err_prefix(err, "the transaction's writes were discarded (nothing applied)");
+    return rc;
+}
+
+static int ops_lost_err(BzErr *err) {
+    return bz_err(err, BZ_IO,
+                  "an earlier failure discarded this transaction's writes (nothing was "
+                  "applied); ROLLBACK and retry");
+}
+
+/* Stream the buffered writes that no ROLLBACK TO can take back any more into
+** a MULTI on the write connection, once there are RV_STREAM_CHUNK bytes of
+** them; Redis queues them while SQLite produces the next rows, and EXEC
+** (ops_flush) or DISCARD (ops_discard) ends the MULTI.
+** Rationale: an INSERT of 100k entries costs SQLite ~0.1 s and Redis
+** 0.15-0.2 s to queue them; sent at COMMIT the two add up, streamed they
+** overlap. A separate connection keeps reads of the same transaction out of
+** the MULTI. If that connection fails before EXEC, it is closed, so Redis
+** discards the MULTI: the transaction's writes are all or nothing. Client
+** memory stays at about one chunk (plus what an open savepoint holds back);
+** the +QUEUED replies are read as they arrive, so Redis keeps none queued. */
+#define RV_STREAM_CHUNK (64u << 10)
+static int ops_stream(RedisVtab *p, BzErr *err) {
+    size_t n = p->ops.n;
+    int64_t k = p->nOps;
+    int nDone = 0, rc;
+    if (p->nSvpt > 0) { /* only what comes before the oldest open savepoint */
+        n = (size_t)(p->aSvpt[0].nOpsBytes - p->nSentBytes);
+        k = p->aSvpt[0].nOps - p->nSentOps;
+    }
+    if (n < RV_STREAM_CHUNK || k <= 0 || p->ops.rc) return BZ_OK;
+    if (p->bWLost) return ops_lost_err(err);
+    if (!p->bMulti) {
+        if (!p->pWConn && (rc = rq_conn_open(&p->pWConn, p->zUrl, &p->copts, err)) != BZ_OK)
+            return rc; /* nothing sent yet */
+        if ((rc = rq_conn_write_raw(p->pWConn, zMulti, sizeof zMulti - 1, 1, err)) != BZ_OK)
+            return ops_lost(p, rc, err);
+        p->bMulti = 1;
+        p->nWUnread = 1;
+    } else if (rq_conn_broken(p->pWConn)) { /* never reconnect inside the MULTI */
+        return ops_lost(p, bz_err(err, BZ_IO, "%s: connection lost", rq_conn_url(p->pWConn)), err);
+    }
+    if ((rc = rq_conn_write_raw(p->pWConn, p->ops.data, n, (int)k, err)) != BZ_OK)
+        return ops_lost(p, rc, err);
+    p->nWUnread += (int)k;
+    p->nSentBytes += (int64_t)n;
+    p->nSentOps += k;
+    memmove(p->ops.data, p->ops.data + n, p->ops.n - n);
+    p->ops.n -= n;
+    p->ops.data[p->ops.n] = 0;
+    p->nOps -= (int)k;
+    rc = rq_conn_skip_ready(p->pWConn, p->nWUnread, &nDone, err);
+    p->nWUnread -= nDone;
+    if (rc != BZ_OK) return ops_lost(p, rc, err); /* an error while queuing: EXEC would abort */
+    return BZ_OK;
+}
+
+/* End a streamed MULTI that will not be executed (ROLLBACK). */
+static void ops_discard(RedisVtab *p) {
+    BzErr err = {0};
+    if (p->bMulti) {
+        if (rq_conn_broken(p->pWConn) ||
+            rq_conn_write_raw(p->pWConn, zDiscard, sizeof zDiscard - 1, 1, &err) != BZ_OK ||
+            rq_conn_skip_replies(p->pWConn, p->nWUnread + 1, &err) == BZ_IO ||
+            rq_conn_broken(p->pWConn)) {
+            rq_conn_close(p->pWConn); /* a closed connection discards the MULTI too */
+            p->pWConn = NULL;
+        }
+    }
+    p->bMulti = 0;
+    p->bWLost = 0;
+    p->nWUnread = 0;
+    p->nSentBytes = p->nSentOps = 0;
+}
+
+/* Send the buffered writes as MULTI ... EXEC (the rest of a streamed MULTI, then
+** EXEC, when ops_stream began one). All replies are read even after
 ** an error so the connection stays in step.
 ** Rationale: the block goes to the socket straight from the buffer and the
 ** 2 + nOps replies (+OK, +QUEUED per command, the EXEC array) are read
 ** without building reply objects; only the first error is kept. */
 static int ops_flush(RedisVtab *p, BzErr *err) {
-    static const char zMulti[] = "*1\r\n$5\r\nMULTI\r\n", zExec[] = "*1\r\n$4\r\nEXEC\r\n";
     int rc;
+    if (p->bWLost) return ops_lost_err(err);
     push_flush(p);
+    if (p->bMulti) { /* the rest, then EXEC, on the write connection */
+        if (p->ops.rc) {
+            rc = bz_err(err, p->ops.rc, "transaction too large to buffer");
+            ops_discard(p);
+            goto done;
+        }
+        if (rq_conn_broken(p->pWConn)) {
+            rc =
+                ops_lost(p, bz_err(err, BZ_IO, "%s: connection lost", rq_conn_url(p->pWConn)), err);
+            goto done;
+        }
+        if ((p->nOps > 0 &&
+             (rc = rq_conn_write_raw(p->pWConn, p->ops.data, p->ops.n, p->nOps, err)) != BZ_OK) ||
+            (rc = rq_conn_write_raw(p->pWConn, zExec, sizeof zExec - 1, 1, err)) != BZ_OK) {
+            ops_lost(p, rc, err);
+            goto done;
+        }
+        rc = rq_conn_skip_replies(p->pWConn, p->nWUnread + p->nOps + 1, err);
+        if (rq_conn_broken(p->pWConn)) { /* EXEC was sent: its outcome is unknown */
+            rq_conn_close(p->pWConn);
+            p->pWConn = NULL;
+        }
+        p->bMulti = 0;
+        p->nWUnread = 0;
+        p->nSentBytes = p->nSentOps = 0;
+        goto done;
+    }
     if (p->nOps == 0) return BZ_OK;
     if (p->ops.rc) {
         rc = bz_err(err, p->ops.rc, "transaction too large to buffer");
@@ -525,6 +662,7 @@ static void vt_free(RedisVtab *p) {
     int i;
     if (!p) return;
     rq_conn_close(p->pConn);
+    rq_conn_close(p->pWConn);
     bz_free(p->zSchema);
     bz_free(p->zTable);
     bz_free(p->zUrl);
@@ -541,6 +679,7 @@ static void vt_free(RedisVtab *p) {
     bz_buf_free(&p->ops);
     bz_buf_free(&p->push);
     rq_idset_free(&p->acks);
+    rq_reply_free(p->pHeld);
     sqlite3_free(p->base.zErrMsg);
     bz_free(p);
 }
@@ -883,6 +1022,8 @@ static int cur_mark(RedisCursor *c) {
 /* Acknowledge what a statement-scoped cursor returned (no transaction). */
 static void stmt_ack(RedisVtab *p, BzErr *err);
 static void stream_drop_ahead(RedisCursor *c, RedisVtab *p);
+static void stream_cursor_end(RedisCursor *c, RedisVtab *p);
+static void held_drop(RedisVtab *p);
 
 static int redisClose(sqlite3_vtab_cursor *pCur) {
     RedisCursor *c = (RedisCursor *)pCur;
@@ -895,9 +1036,7 @@ static int redisClose(sqlite3_vtab_cursor *pCur) {
             p->bListDirty = 1; /* their place is uncertain: no more taking in this transaction */
     } else if (p->eKind == RV_STREAM && p->zGroup && c->phase) {
         p->nOpenConsumers--;
-        stream_drop_ahead(c, p);
-        if (!c->bEof && c->nRow - c->iRow > (size_t)(c->bMarked ? 1 : 0))
-            p->bPelClean = 0; /* fetched ahead: they stay pending for the next read */
+        stream_cursor_end(c, p);
     }
     if (c->bStmtAck) stmt_ack(p, &err);
     cur_page_free(c);
@@ -909,6 +1048,7 @@ static int redisClose(sqlite3_vtab_cursor *pCur) {
 /* ---- Transactions ---------------------------------------------------------------- */
 
 static void txn_reset(RedisVtab *p) {
+    ops_discard(p);
     p->bInTxn = 0;
     p->nSvpt = 0;
     p->bListStarted = 0;
@@ -957,6 +1097,7 @@ static int consume_commit(RedisVtab *p, BzErr *err) {
     } else if (p->eKind == RV_STREAM && p->zGroup) {
         rc = stream_ack(p, err);
         if (rc) p->bPelClean = 0;
+        if (!p->bPelClean) held_drop(p);
         rq_idset_clear(&p->acks);
     }
     return rc;
@@ -1002,6 +1143,7 @@ static void consume_rewind(RedisVtab *p, int64_t nDelivered) {
         p->nListDelivered = nDelivered;
     } else if (p->eKind == RV_STREAM && p->zGroup) {
         if ((size_t)nDelivered < p->acks.nId) p->bPelClean = 0; /* the rest stays pending */
+        if (!p->bPelClean) held_drop(p);
         rq_idset_truncate(&p->acks, (size_t)nDelivered);
     }
 }
@@ -1023,21 +1165,27 @@ static int redisSavepoint(sqlite3_vtab *pVtab, int iSvpt) {
         return set_err(p, BZ_LIMIT, "redis: more than %d nested savepoints", MAX_SAVEPOINTS);
     push_flush(p);
     while (p->nSvpt <= iSvpt) {
-        p->aSvpt[p->nSvpt].nOpsBytes = p->ops.n;
-        p->aSvpt[p->nSvpt].nOps = p->nOps;
+        p->aSvpt[p->nSvpt].nOpsBytes = p->nSentBytes + (int64_t)p->ops.n;
+        p->aSvpt[p->nSvpt].nOps = p->nSentOps + p->nOps;
         p->aSvpt[p->nSvpt].nDelivered = delivered_count(p);
         p->nSvpt++;
     }
-    p->aSvpt[iSvpt].nOpsBytes = p->ops.n;
-    p->aSvpt[iSvpt].nOps = p->nOps;
+    p->aSvpt[iSvpt].nOpsBytes = p->nSentBytes + (int64_t)p->ops.n;
+    p->aSvpt[iSvpt].nOps = p->nSentOps + p->nOps;
     p->aSvpt[iSvpt].nDelivered = delivered_count(p);
     p->nSvpt = iSvpt + 1;
     return SQLITE_OK;
 }
 
+/* Releasing a savepoint (SQLite does it at the end of each statement of an
+** explicit transaction) lets the rows it held back be streamed. A failure here
+** is kept (bWLost) and reported by the next INSERT or the COMMIT. */
 static int redisRelease(sqlite3_vtab *pVtab, int iSvpt) {
     RedisVtab *p = (RedisVtab *)pVtab;
+    BzErr err = {0};
     if (iSvpt < p->nSvpt) p->nSvpt = iSvpt;
+    push_flush(p);
+    ops_stream(p, &err);
     return SQLITE_OK;
 }
 
@@ -1046,9 +1194,9 @@ static int redisRollbackTo(sqlite3_vtab *pVtab, int iSvpt) {
     if (iSvpt < 0 || iSvpt >= p->nSvpt) return SQLITE_OK;
     bz_buf_reset(&p->push); /* collected after the savepoint */
     p->nPush = 0;
-    if (!p->ops.rc) {
-        p->ops.n = p->aSvpt[iSvpt].nOpsBytes;
-        p->nOps = p->aSvpt[iSvpt].nOps;
+    if (!p->ops.rc) { /* never below what was streamed: see ops_stream */
+        p->ops.n = (size_t)(p->aSvpt[iSvpt].nOpsBytes - p->nSentBytes);
+        p->nOps = (int)(p->aSvpt[iSvpt].nOps - p->nSentOps);
     }
     consume_rewind(p, p->aSvpt[iSvpt].nDelivered);
     p->nSvpt = iSvpt + 1;
@@ -1273,13 +1421,15 @@ static int claim_due(RedisVtab *p) {
 ** instead of the sum of both. Nothing beyond LIMIT is asked for; rows fetched
 ** but never returned stay pending (see "Delivery rule"). */
 #define RV_SUBPAGE 250
-static int stream_ask_new(RedisCursor *c, RedisVtab *p, int64_t n, BzErr *err) {
-    int bBlock = p->block_ms > 0 && c->nReturned == 0 && c->iRow >= c->nRow; /* nothing in hand */
+static int stream_ask_new(RedisCursor *c, RedisVtab *p, int64_t n, int bNext, BzErr *err) {
+    int bBlock = !bNext && p->block_ms > 0 && c->nReturned == 0 && c->iRow >= c->nRow;
     int64_t k = n;
     char zN[24], zB[24];
     int rc;
     if ((rc = vt_conn(p, err)) != BZ_OK) return rc;
-    if (c->nWant >= 0 && !bBlock) {
+    if (bNext) {
+        k = BZ_MIN(c->nWant, RV_SUBPAGE);
+    } else if (c->nWant >= 0 && !bBlock) {
         int64_t left = c->nWant - c->nReturned - (int64_t)(c->nRow - c->iRow);
         k = BZ_MIN(BZ_MAX(left, 1), RV_SUBPAGE);
     }
@@ -1298,11 +1448,141 @@ static int stream_ask_new(RedisCursor *c, RedisVtab *p, int64_t n, BzErr *err) {
         c->bBlocking = 1;
     }
     rc = rq_conn_write_raw(p->pConn, c->tmp.data, c->tmp.n, 1, err);
-    if (rc == BZ_OK) {
+    if (rc == BZ_OK && bNext) {
+        p->bAheadVt = 1;
+        p->heldMs = bz_now_ms();
+    } else if (rc == BZ_OK) {
         c->bAhead = 1;
         c->nAsked = k;
+        c->askMs = bz_now_ms();
     }
     return rc;
+}
+
+/* ---- Read-ahead across statements ---------------------------------------
+** A drain runs one statement per batch (`INSERT ... SELECT ... LIMIT n`, then
+** COMMIT). When a consuming stream cursor takes the last page its LIMIT
+** allows and that page was full, it asks for up to min(LIMIT, RV_SUBPAGE) new
+** entries for the next statement, so Redis prepares them while SQLite
+** consumes the page and commits; at COMMIT the reply is read (before the XACK
+** goes out) and kept. Rows a cursor fetched and did not return are kept the
+** same way. The next consuming cursor takes the kept entries as this
+** consumer's own pending ones: they are exactly what `XREADGROUP ... 0` would
+** return (same ids, same order) as long as the pending list holds nothing
+** else (bPelClean), which is the only case they are used in. Otherwise (a
+** ROLLBACK gave entries back, an XACK or the connection failed, or they were
+** kept longer than held_max_age) they are dropped and read again with
+** XREADGROUP 0: they stay pending, never acknowledged, and are delivered
+** again like anything fetched ahead.
+** Rationale: without it each batch waits one round trip plus Redis's work
+** for its first page, and Redis idles while SQLite commits; with it a drain
+** keeps both busy. The cost: up to min(LIMIT, 250) entries stay pending for
+** this consumer between statements (a consumer that stops leaves them to
+** XAUTOCLAIM after claim_idle_ms, or to itself when restarted under the same
+** consumer= name). */
+
+/* How long kept entries may be used: well within claim_idle_ms, so another
+** consumer cannot have claimed them meanwhile. */
+static uint64_t held_max_age(RedisVtab *p) {
+    uint64_t m = 1000;
+    if (p->claim_idle_ms > 0 && (uint64_t)p->claim_idle_ms / 2 < m)
+        m = (uint64_t)p->claim_idle_ms / 2;
+    return m;
+}
+
+/* Forget kept and in-flight read-ahead entries: they stay pending and are
+** read again with XREADGROUP 0. */
+static void held_drop(RedisVtab *p) {
+    if (p->bAheadVt) {
+        if (p->pConn) rq_conn_defer(p->pConn, 1);
+        p->bAheadVt = 0;
+        p->bPelClean = 0;
+    }
+    if (p->pHeld) {
+        rq_reply_free(p->pHeld);
+        p->pHeld = NULL;
+        p->pHeldRows = NULL;
+        p->iHeld = p->nHeld = 0;
+        p->bPelClean = 0;
+    }
+}
+
+/* Read the reply of the read-ahead in flight and keep its entries. */
+static void held_land(RedisVtab *p) {
+    BzErr err = {0};
+    RqReply *r = NULL;
+    const RqReply *rows;
+    p->bAheadVt = 0;
+    if (!p->pConn || p->pHeld) { /* cannot happen: one read-ahead at a time */
+        if (p->pConn) rq_conn_defer(p->pConn, 1);
+        p->bPelClean = 0;
+        return;
+    }
+    if (rq_conn_get_reply(p->pConn, &r, &err) != BZ_OK) {
+        rq_reply_free(r);
+        p->bPelClean = 0; /* whether Redis delivered them is unknown */
+        return;
+    }
+    rows = rq_reply_at(rq_reply_at(r, 0), 1);
+    if (rq_reply_len(rows) == 0) {
+        rq_reply_free(r);
+        return;
+    }
+    p->pHeld = r;
+    p->pHeldRows = rows;
+    p->iHeld = 0;
+    p->nHeld = rq_reply_len(rows);
+}
+
+/* A consuming stream cursor stops (closed or re-filtered): keep the rows it
+** fetched and did not return for the next statement when they are the only
+** pending entries not yet returned, else let them be read again. */
+static void stream_cursor_end(RedisCursor *c, RedisVtab *p) {
+    size_t iNext = c->iRow + (c->bMarked ? 1 : 0);
+    int bRest = !c->bEof && c->pPage && iNext < c->nRow;
+    if (bRest && c->bHoldable && !c->bAhead && !p->bAheadVt && !p->pHeld && p->bPelClean) {
+        p->pHeld = c->pPage;
+        p->pHeldRows = c->pRows;
+        p->iHeld = iNext;
+        p->nHeld = c->nRow;
+        p->heldMs = c->pageMs;
+        c->pPage = NULL;
+        c->pRows = NULL;
+        c->iRow = c->nRow = 0;
+    } else if (bRest) {
+        p->bPelClean = 0; /* fetched ahead: they stay pending for the next read */
+    }
+    stream_drop_ahead(c, p);
+    if (!p->bPelClean) held_drop(p);
+}
+
+/* Phase 1 with entries kept from an earlier statement: take them as the
+** page (see above). Returns 1 when the cursor has them, 0 to read the
+** pending list from Redis instead. */
+static int stream_take_held(RedisCursor *c, RedisVtab *p, int64_t n, BzErr *err) {
+    if (!p->bAheadVt && !p->pHeld) return 0;
+    if (!p->bPelClean || rq_conn_broken(p->pConn) || bz_now_ms() - p->heldMs > held_max_age(p)) {
+        held_drop(p);
+        return 0;
+    }
+    if (p->bAheadVt) held_land(p);
+    if (!p->pHeld) return 0;
+    c->pPage = p->pHeld;
+    c->pRows = p->pHeldRows;
+    c->iRow = p->iHeld;
+    c->nRow = p->nHeld;
+    c->pageMs = p->heldMs;
+    c->bHoldable = 1;
+    p->pHeld = NULL;
+    p->pHeldRows = NULL;
+    p->iHeld = p->nHeld = 0;
+    c->phase = claim_due(p) ? 2 : 3;
+    /* Keep the pipeline going: the next sub-page is asked for now. */
+    if (c->phase == 3 &&
+        (c->nWant < 0 || c->nWant - c->nReturned - (int64_t)(c->nRow - c->iRow) > 0) &&
+        stream_ask_new(c, p, n, 0, err) != BZ_OK)
+        return -1;
+    return 1;
 }
 
 /* The cursor stops reading (closed or re-filtered): a reply still on its way
@@ -1329,6 +1609,12 @@ static int stream_group_page(RedisCursor *c, RedisVtab *p, BzErr *err) {
             return BZ_OK;
         }
         snprintf(zN, sizeof zN, "%lld", (long long)n);
+        c->bHoldable = 0;
+        if (c->phase == 1 && strcmp(c->zPendId, "0") == 0) {
+            rc = stream_take_held(c, p, n, err);
+            if (rc < 0) return BZ_IO;
+            if (rc > 0) return BZ_OK;
+        }
         if (c->phase == 1 && p->bPelClean && !rq_conn_broken(p->pConn) &&
             strcmp(c->zPendId, "0") == 0) {
             c->phase = claim_due(p) ? 2 : 3; /* nothing of ours is pending: skip a round trip */
@@ -1373,8 +1659,9 @@ static int stream_group_page(RedisCursor *c, RedisVtab *p, BzErr *err) {
             c->nRow = rq_reply_len(c->pRows);
             if (c->nRow == 0) continue;
         } else {
-            if (!c->bAhead && (rc = stream_ask_new(c, p, n, err)) != BZ_OK) return rc;
+            if (!c->bAhead && (rc = stream_ask_new(c, p, n, 0, err)) != BZ_OK) return rc;
             c->bAhead = 0;
+            c->pageMs = c->askMs;
             rc = rq_conn_get_reply(p->pConn, &c->pPage, err);
             if (c->bBlocking) {
                 rq_conn_set_read_timeout(p->pConn, 0);
@@ -1387,11 +1674,16 @@ static int stream_group_page(RedisCursor *c, RedisVtab *p, BzErr *err) {
                 c->phase = 4;
                 continue;
             }
-            /* Ask for the next page now, so Redis prepares it while SQLite takes this one. */
-            if ((c->nWant >= 0 ? c->nWant - c->nReturned - (int64_t)c->nRow > 0
-                               : (int64_t)c->nRow >= c->nAsked) &&
-                (rc = stream_ask_new(c, p, n, err)) != BZ_OK)
-                return rc;
+            c->bHoldable = 1;
+            /* Ask for the next page now, so Redis prepares it while SQLite takes
+            ** this one; at the last page LIMIT allows, for the next statement. */
+            if (c->nWant >= 0 ? c->nWant - c->nReturned - (int64_t)c->nRow > 0
+                              : (int64_t)c->nRow >= c->nAsked) {
+                if ((rc = stream_ask_new(c, p, n, 0, err)) != BZ_OK) return rc;
+            } else if (c->nWant >= 0 && (int64_t)c->nRow >= c->nAsked && p->bPelClean &&
+                       !p->pHeld && !p->bAheadVt) {
+                if ((rc = stream_ask_new(c, p, n, 1, err)) != BZ_OK) return rc;
+            }
         }
         /* Skip rows already read in this transaction (new entries never were). */
         while (c->phase != 3 && c->iRow < c->nRow &&
@@ -1409,6 +1701,14 @@ static int cur_next_page(RedisCursor *c, BzErr *err) {
     return p->zGroup ? stream_group_page(c, p, err) : stream_range_page(c, p, err);
 }
 
+/* A page could not be read. For a consuming stream, what is pending for this
+** consumer is no longer known (a page fetched, or a read sent, may be lost
+** with the error), so the next statement reads its pending list again. */
+static void cur_failed(RedisCursor *c, RedisVtab *p) {
+    c->bEof = 1;
+    if (p->eKind == RV_STREAM && p->zGroup) p->bPelClean = 0;
+}
+
 static int redisNext(sqlite3_vtab_cursor *pCur) {
     RedisCursor *c = (RedisCursor *)pCur;
     RedisVtab *p = (RedisVtab *)pCur->pVtab;
@@ -1423,7 +1723,7 @@ static int redisNext(sqlite3_vtab_cursor *pCur) {
             c->iRow++;
     if (c->iRow >= c->nRow) {
         if (cur_next_page(c, &err) != BZ_OK) {
-            c->bEof = 1;
+            cur_failed(c, p);
             return vt_error(p, &err);
         }
     }
@@ -1560,10 +1860,7 @@ static int redisFilter(sqlite3_vtab_cursor *pCur, int idxNum, const char *idxStr
             int64_t nBack = c->nFetched - c->nReturned;
             if (p->eKind == RV_LIST && nBack > 0 && list_script_n(p, LUA_GIVEBACK, nBack, &err))
                 p->bListDirty = 1;
-            if (p->eKind == RV_STREAM && !c->bEof &&
-                c->nRow - c->iRow > (size_t)(c->bMarked ? 1 : 0))
-                p->bPelClean = 0;
-            if (p->eKind == RV_STREAM) stream_drop_ahead(c, p);
+            if (p->eKind == RV_STREAM) stream_cursor_end(c, p);
             p->nOpenConsumers--;
             c->phase = 0;
         }
@@ -1587,7 +1884,7 @@ static int redisFilter(sqlite3_vtab_cursor *pCur, int idxNum, const char *idxStr
         c->nFetched = 0;
     }
     if (cur_next_page(c, &err) != BZ_OK) {
-        c->bEof = 1;
+        cur_failed(c, p);
         return vt_error(p, &err);
     }
     return SQLITE_OK;
@@ -1736,6 +2033,10 @@ static int redisUpdate(sqlite3_vtab *pVtab, int argc, sqlite3_value **argv, sqli
     (void)pRowid;
     if (argc > 1 && sqlite3_value_type(argv[0]) != SQLITE_NULL)
         return set_err(p, BZ_UNSUPPORTED, "%s(key='%s'): UPDATE is not supported", zKind, p->zKey);
+    if (p->bWLost) {
+        ops_lost_err(&err);
+        return vt_error(p, &err);
+    }
     if (argc == 1) {   /* DELETE: argv[0] is the primary key (value or id) */
         push_flush(p); /* keep the order of writes */
         value_bytes(argv[0], &z, &n);
@@ -1746,9 +2047,9 @@ static int redisUpdate(sqlite3_vtab *pVtab, int argc, sqlite3_value **argv, sqli
             rq_resp_cmd(&p->ops, 3, (const char *[]){"XDEL", p->zKey, z},
                         (const size_t[]){4, strlen(p->zKey), n});
         p->nOps++;
-        return p->ops.rc
-                   ? set_err(p, p->ops.rc, "%s(key='%s'): transaction too large", zKind, p->zKey)
-                   : SQLITE_OK;
+        if (p->ops.rc)
+            return set_err(p, p->ops.rc, "%s(key='%s'): transaction too large", zKind, p->zKey);
+        return ops_stream(p, &err) != BZ_OK ? vt_error(p, &err) : SQLITE_OK;
     }
     if (p->eKind == RV_LIST) {
         if (sqlite3_value_type(argv[2]) == SQLITE_NULL)
@@ -1814,6 +2115,7 @@ static int redisUpdate(sqlite3_vtab *pVtab, int argc, sqlite3_value **argv, sqli
     if (p->ops.rc)
         return set_err(p, p->ops.rc, "%s(key='%s'): transaction too large to buffer", zKind,
                        p->zKey);
+    if (p->ops.n >= RV_STREAM_CHUNK && ops_stream(p, &err) != BZ_OK) return vt_error(p, &err);
     return SQLITE_OK;
 }
 

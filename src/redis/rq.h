@@ -111,6 +111,11 @@ int rq_conn_write_raw(RqConn *c, const char *z, size_t n, int nCmd, BzErr *err);
 ** with the text of the first error reply found at any depth (all n replies
 ** are still read), or BZ_IO/BZ_TIMEOUT. */
 int rq_conn_skip_replies(RqConn *c, int n, BzErr *err);
+/* Read, without waiting, whatever replies already arrived, up to nMax, and
+** skip them like rq_conn_skip_replies; *pnDone gets how many. Meant for
+** simple-line replies (+QUEUED of a MULTI being streamed). BZ_OK, BZ_ERROR
+** with the first error reply among them, or BZ_IO. */
+int rq_conn_skip_ready(RqConn *c, int nMax, int *pnDone, BzErr *err);
 /* Send a command now without waiting for its reply, which is read and
 ** discarded before the next reply (used for acknowledgements: saves a round
 ** trip per batch). Errors in that reply are ignored. */

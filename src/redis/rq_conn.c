@@ -489,6 +489,56 @@ int rq_conn_skip_replies(RqConn *c, int n, BzErr *err) {
     return BZ_OK;
 }
 
+int rq_conn_skip_ready(RqConn *c, int nMax, int *pnDone, BzErr *err) {
+    RqSkip skip = {0};
+    char buf[16384];
+    void *r = NULL;
+    ssize_t k;
+    *pnDone = 0;
+    if (c->bBroken || !c->ctx) return bz_err(err, BZ_IO, "%s: connection lost", c->url.zRedacted);
+    if (nMax <= 0 || c->nDeferred > 0) return BZ_OK;
+    for (;;) {
+        k = recv(c->ctx->fd, buf, sizeof buf, MSG_DONTWAIT);
+        if (k > 0) {
+            if (redisReaderFeed(c->ctx->reader, buf, (size_t)k) != REDIS_OK)
+                return ctx_error(c, "read reply", err);
+            if ((size_t)k < sizeof buf) break;
+            continue;
+        }
+        if (k == 0) {
+            c->bBroken = 1;
+            c->nPending = c->nDeferred = 0;
+            return bz_err(err, BZ_IO, "%s: read reply: connection closed by server",
+                          c->url.zRedacted);
+        }
+        if (errno == EINTR) continue;
+        if (errno == EAGAIN || errno == EWOULDBLOCK) break;
+        return send_error(c, errno, err);
+    }
+    c->ctx->reader->fn = &skip_fns;
+    c->ctx->reader->privdata = &skip;
+    while (*pnDone < nMax) {
+        r = NULL;
+        if (redisReaderGetReply(c->ctx->reader, &r) != REDIS_OK) {
+            c->ctx->reader->privdata = NULL;
+            return ctx_error(c, "read reply", err);
+        }
+        if (!r) break;
+        (*pnDone)++;
+        if (c->nPending > 0) c->nPending--;
+    }
+    /* A partial reply made of sentinels keeps the skipping functions (only
+    ** rq_conn_skip_replies may finish it). */
+    if (c->ctx->reader->ridx == -1) {
+        c->ctx->reader->fn = &build_fns;
+        c->ctx->reader->privdata = &c->build;
+    } else {
+        c->ctx->reader->privdata = NULL;
+    }
+    if (skip.bErr) return bz_err(err, BZ_ERROR, "%s: %s", c->url.zRedacted, skip.zErr);
+    return BZ_OK;
+}
+
 int rq_conn_append(RqConn *c, int argc, const char **argv, const size_t *argvlen, BzErr *err) {
     int rc;
     if (c->nPending == 0 && (rc = ensure(c, err)) != BZ_OK) return rc;

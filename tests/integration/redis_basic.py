@@ -267,6 +267,10 @@ def test_stream_read():
     check(e is not None and "JSON" in e, "stream: bad JSON is an error")
 
 
+def pending_ids(key, group):
+    return [e["message_id"].decode() for e in R.xpending_range(key, group, "-", "+", 10000)]
+
+
 def test_stream_group():
     R.delete("S2")
     R.xadd("S2", {"n": "0"}, id="1-0")
@@ -277,13 +281,22 @@ def test_stream_group():
               "consumer='c1', columns='n INTEGER', batch=7)")
     c.execute("CREATE TABLE local(id PRIMARY KEY, n)")
     c.execute("INSERT OR IGNORE INTO local SELECT id, n FROM g LIMIT 5")
-    check(R.xpending("S2", "G")["pending"] == 0, "group: committed entries acknowledged")
-    # Stopped early: the entries fetched ahead stay pending, none acknowledged.
+    done = {r[0] for r in c.execute("SELECT id FROM local")}
+    for _ in range(100):  # the XACK is sent without waiting: let it arrive
+        ahead = pending_ids("S2", "G")
+        if not done & set(ahead):
+            break
+        time.sleep(0.01)
+    check(len(done) == 5 and not done & set(ahead) and len(ahead) <= 5,
+          f"group: committed entries acknowledged, at most LIMIT read ahead ({ahead})")
+    # Stopped early: the entries fetched ahead stay pending, none acknowledged;
+    # what was read ahead comes first, in order, with the same ids.
     cur = c.execute("SELECT id, n FROM g")
     got = [cur.fetchone(), cur.fetchone()]
     cur.close()
     p = R.xpending("S2", "G")["pending"]
     check([g[1] for g in got] == [5, 6] and p >= 1, f"group: fetched-ahead stay pending ({p})")
+    check([g[0] for g in got] == ahead[:2], f"group: read-ahead delivered first {got} {ahead}")
     c.execute("BEGIN")
     rows = c.execute("SELECT n FROM g LIMIT 3").fetchall()
     c.execute("ROLLBACK")
@@ -359,24 +372,35 @@ def test_stream_txn():
     c.execute("INSERT INTO s(m) VALUES ('next')")
     last = R.xrevrange("S3", count=1)[0][1]
     check(last == {b"m": b"next"}, "stream txn: the connection is in step after a failed EXEC")
-    # Group drain: exactly LIMIT rows asked for, nothing left pending after each COMMIT.
+    # Group drain: after each COMMIT, only the read-ahead for the next batch is
+    # pending (at most 250 entries), and it is exactly what that batch returns
+    # first, in stream order; every committed entry is acknowledged.
     c.execute(f"CREATE VIRTUAL TABLE g USING redis_stream(url='{URL}', key='S3', group='G3', "
               "consumer='c1', columns='m TEXT')")
     c.execute("CREATE TABLE local(id TEXT PRIMARY KEY, m TEXT)")
-    total, pend = 0, []
+    total, pend, ahead, bad, last = 0, set(), [], [], 0
     while True:
         n = c.execute("INSERT OR IGNORE INTO local SELECT id, m FROM g LIMIT 1000").rowcount
         if n <= 0:
             break
         total += n
-        for _ in range(100):  # the XACK travels on another connection: wait for it
-            p = R.xpending("S3", "G3")["pending"]
-            if p == 0:
+        batch = [r[0] for r in c.execute("SELECT id FROM local WHERE rowid > ? ORDER BY rowid",
+                                         (last,))]
+        last = c.execute("SELECT max(rowid) FROM local").fetchone()[0]
+        if batch[:len(ahead)] != ahead:
+            bad.append((ahead[:2], batch[:2]))
+        for _ in range(100):  # the XACK is sent without waiting: let it arrive
+            ahead = pending_ids("S3", "G3")
+            if not set(ahead) & set(batch):
                 break
             time.sleep(0.01)
-        pend.append(p)
-    check(total == R.xlen("S3") and set(pend) == {0},
-          f"group drain: {total} rows, nothing pending between batches ({set(pend)})")
+        if set(ahead) & set(batch):
+            bad.append(("committed but pending", ahead[:2]))
+        pend.add(len(ahead))
+    check(total == R.xlen("S3") and not bad and max(pend) <= 250 and 250 in pend,
+          f"group drain: {total} rows, between batches only the read-ahead is pending "
+          f"({sorted(pend)}), delivered first by the next batch ({bad[:3]})")
+    check(R.xpending("S3", "G3")["pending"] == 0, "group drain: nothing pending at the end")
     # A scan stopped early with a page on its way (then rolled back): the next
     # statement still works and every entry is delivered once the table is drained.
     for i in range(600):
@@ -480,10 +504,79 @@ def test_dropped_connection():
     check(rows == ["x0", "x1", "x2", "x3", "x4"], f"dropped: reconnects and redelivers {rows}")
 
 
+def multi_clients():
+    """Clients of the server with a MULTI open: {id: queued commands}."""
+    return {int(cl["id"]): int(cl.get("multi", -1)) for cl in R.client_list()
+            if int(cl.get("multi", -1)) >= 0}
+
+
+def test_stream_streamed_multi():
+    """Large transactions stream their XADDs into a MULTI on a write connection
+    before COMMIT: nothing is visible until COMMIT, ROLLBACK (also a statement
+    failing in autocommit) discards it, ROLLBACK TO keeps exact contents, and a
+    write connection dropped mid-way applies nothing and fails the COMMIT."""
+    R.delete("S4")
+    c = db()
+    c.execute(f"CREATE VIRTUAL TABLE s USING redis_stream(url='{URL}', key='S4', columns='m TEXT')")
+    c.execute("CREATE TABLE src(i INTEGER)")
+    c.execute("WITH RECURSIVE k(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM k WHERE i < 20000) "
+              "INSERT INTO src SELECT i FROM k")
+    R.config_resetstat()
+    c.execute("BEGIN")
+    c.execute("INSERT INTO s(m) SELECT 'a' || i FROM src")
+    for _ in range(200):  # everything was sent; Redis may still be queuing it
+        open_multi = multi_clients()
+        queued = max(open_multi.values(), default=0)
+        if queued == 20000:
+            break
+        time.sleep(0.01)
+    check(R.xlen("S4") == 0 and len(open_multi) == 1 and queued == 20000,
+          f"streamed: 20k XADDs queued in a MULTI before COMMIT ({queued}), none visible")
+    c.execute("ROLLBACK")
+    check(R.xlen("S4") == 0 and stats("discard") == 1 and not multi_clients(),
+          "streamed: ROLLBACK discards the MULTI")
+    # A row failing after 20k streamed rows (autocommit): nothing applied.
+    e = err_of(c, "INSERT INTO s(m) SELECT CASE WHEN i < 20000 THEN 'b' || i END FROM src")
+    check(e is not None and "non-NULL" in e and R.xlen("S4") == 0 and not multi_clients(),
+          f"streamed: a statement failing mid-way applies nothing: {e}")
+    # Savepoints: only rows before the oldest open savepoint are streamed.
+    c.execute("BEGIN")
+    c.execute("INSERT INTO s(m) SELECT 'c' || i FROM src")
+    c.execute("SAVEPOINT sp")
+    c.execute("INSERT INTO s(m) SELECT 'd' || i FROM src")
+    c.execute("ROLLBACK TO sp")
+    c.execute("INSERT INTO s(m) VALUES ('e1'), ('e2')")
+    c.execute("RELEASE sp")
+    c.execute("COMMIT")
+    got = [f[b"m"].decode() for _, f in R.xrange("S4")]
+    check(got == [f"c{i}" for i in range(1, 20001)] + ["e1", "e2"],
+          f"streamed: ROLLBACK TO a savepoint keeps exact contents ({len(got)} entries)")
+    # The write connection killed with a MULTI open: nothing applied, COMMIT fails,
+    # the next transaction works.
+    R.delete("S4")
+    c.execute("BEGIN")
+    c.execute("INSERT INTO s(m) SELECT 'f' || i FROM src")
+    for _ in range(200):  # sent when the statement ended; Redis may not have read MULTI yet
+        if multi_clients():
+            break
+        time.sleep(0.01)
+    killed = list(multi_clients())
+    for cid in killed:
+        R.client_kill_filter(_id=cid)
+    e = err_of(c, "INSERT INTO s(m) SELECT 'g' || i FROM src")
+    e = e or err_of(c, "COMMIT")
+    if c.in_transaction:
+        c.execute("ROLLBACK")
+    check(len(killed) == 1 and e is not None and R.xlen("S4") == 0,
+          f"streamed: dropped write connection applies nothing, the COMMIT fails: {e}")
+    c.execute("INSERT INTO s(m) SELECT 'h' || i FROM src")
+    check(R.xlen("S4") == 20000 and not multi_clients(), "streamed: the next transaction works")
+
+
 if __name__ == "__main__":
     for t in [test_list_basic, test_list_txn, test_list_consume, test_list_dead_consumer,
               test_list_block, test_stream_read, test_stream_group, test_stream_txn,
-              test_bad_input,
+              test_stream_streamed_multi, test_bad_input,
               test_dropped_connection]:
         try:
             t()
