@@ -24,6 +24,7 @@
 
 #include <errno.h>
 #include <hiredis/hiredis.h>
+#include <hiredis/sds.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/time.h>
@@ -307,10 +308,45 @@ static int ctx_error(RqConn *c, const char *zWhat, BzErr *err) {
     return bz_err(err, code, "%s: %s: %s", c->url.zRedacted, zWhat, z);
 }
 
+/* A failed raw send: mark the connection broken. */
+static int send_error(RqConn *c, int e, BzErr *err) {
+    c->bBroken = 1;
+    c->nPending = c->nDeferred = 0;
+    if (e == EAGAIN || e == EWOULDBLOCK)
+        return bz_err(err, BZ_TIMEOUT, "%s: send: timed out", c->url.zRedacted);
+    return bz_err(err, BZ_IO, "%s: send: %s", c->url.zRedacted, strerror(e));
+}
+
+/* Send what hiredis holds in its output buffer. hiredis 0.14 writes with
+** write(2), and a write to a connection the server has closed raises SIGPIPE,
+** whose default action kills the host process (the sqlite3 shell, a worker);
+** send(2) with MSG_NOSIGNAL returns EPIPE instead. Every byte buzzlite sends
+** goes through here or through rq_conn_write_raw, so hiredis itself only
+** reads (redisGetReply writes nothing when the buffer is empty). */
+static int flush_out(RqConn *c, BzErr *err) {
+    size_t off = 0, n = sdslen(c->ctx->obuf);
+    while (off < n) {
+        ssize_t k = send(c->ctx->fd, c->ctx->obuf + off, n - off, MSG_NOSIGNAL);
+        if (k < 0) {
+            if (errno == EINTR) continue;
+            sdsclear(c->ctx->obuf);
+            return send_error(c, errno, err);
+        }
+        off += (size_t)k;
+    }
+    sdsclear(c->ctx->obuf);
+    return BZ_OK;
+}
+
 /* Run a setup command (AUTH, SELECT) on a fresh context. */
 static int setup_cmd(RqConn *c, int argc, const char **argv, int code_on_error, BzErr *err) {
-    redisReply *r = redisCommandArgv(c->ctx, argc, argv, NULL);
-    if (!r) return ctx_error(c, argv[0], err);
+    void *pr = NULL;
+    redisReply *r;
+    int rc;
+    if (redisAppendCommandArgv(c->ctx, argc, argv, NULL) != REDIS_OK) return ctx_error(c, argv[0], err);
+    if ((rc = flush_out(c, err)) != BZ_OK) return rc;
+    if (redisGetReply(c->ctx, &pr) != REDIS_OK || !pr) return ctx_error(c, argv[0], err);
+    r = pr;
     if (r->type == REDIS_REPLY_ERROR) {
         bz_err(err, code_on_error, "%s: %s: %s", c->url.zRedacted, argv[0], r->str);
         rq_reply_free(r);
@@ -425,20 +461,11 @@ int rq_conn_append_raw(RqConn *c, const char *z, size_t n, int nCmd, BzErr *err)
     return BZ_OK;
 }
 
-/* A failed raw send: mark the connection broken. */
-static int send_error(RqConn *c, int e, BzErr *err) {
-    c->bBroken = 1;
-    c->nPending = c->nDeferred = 0;
-    if (e == EAGAIN || e == EWOULDBLOCK)
-        return bz_err(err, BZ_TIMEOUT, "%s: send: timed out", c->url.zRedacted);
-    return bz_err(err, BZ_IO, "%s: send: %s", c->url.zRedacted, strerror(e));
-}
 
 int rq_conn_write_raw(RqConn *c, const char *z, size_t n, int nCmd, BzErr *err) {
-    int rc, done = 0;
+    int rc;
     if (c->nPending == 0 && (rc = ensure(c, err)) != BZ_OK) return rc;
-    while (!done) /* whatever hiredis holds goes first */
-        if (redisBufferWrite(c->ctx, &done) != REDIS_OK) return ctx_error(c, "send", err);
+    if ((rc = flush_out(c, err)) != BZ_OK) return rc; /* whatever hiredis holds goes first */
     while (n > 0) {
         ssize_t k = send(c->ctx->fd, z, n, MSG_NOSIGNAL);
         if (k < 0) {
@@ -464,6 +491,7 @@ int rq_conn_skip_replies(RqConn *c, int n, BzErr *err) {
     void *r = NULL;
     int i;
     if (c->bBroken || !c->ctx) return bz_err(err, BZ_IO, "%s: connection lost", c->url.zRedacted);
+    if ((i = flush_out(c, err)) != BZ_OK) return i;
     while (c->nDeferred > 0) { /* replies of rq_conn_send_noreply, with the usual objects */
         if (redisGetReply(c->ctx, &r) != REDIS_OK || !r) return ctx_error(c, "read reply", err);
         rq_reply_free(r);
@@ -550,10 +578,9 @@ int rq_conn_append(RqConn *c, int argc, const char **argv, const size_t *argvlen
 
 int rq_conn_send_noreply(RqConn *c, int argc, const char **argv, const size_t *argvlen,
                          BzErr *err) {
-    int done = 0, rc = rq_conn_append(c, argc, argv, argvlen, err);
+    int rc = rq_conn_append(c, argc, argv, argvlen, err);
     if (rc) return rc;
-    while (!done)
-        if (redisBufferWrite(c->ctx, &done) != REDIS_OK) return ctx_error(c, argv[0], err);
+    if ((rc = flush_out(c, err)) != BZ_OK) return rc;
     c->nDeferred++;
     return BZ_OK;
 }
@@ -564,8 +591,10 @@ void rq_conn_defer(RqConn *c, int n) {
 
 int rq_conn_get_reply(RqConn *c, RqReply **ppReply, BzErr *err) {
     void *r = NULL;
+    int rc;
     *ppReply = NULL;
     if (c->bBroken || !c->ctx) return bz_err(err, BZ_IO, "%s: connection lost", c->url.zRedacted);
+    if ((rc = flush_out(c, err)) != BZ_OK) return rc;
     while (c->nDeferred > 0) {
         if (redisGetReply(c->ctx, &r) != REDIS_OK || !r) return ctx_error(c, "read reply", err);
         rq_reply_free(r);
