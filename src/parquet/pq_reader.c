@@ -1444,6 +1444,19 @@ static int key_range(const PqLeaf *l, int64_t *a, int64_t *b) {
     return 0;
 }
 
+int pq_text_ordered(const PqLeaf *l, const uint8_t *p, size_t n) {
+    int64_t a, b, x;
+    if (l->kind != PK_DATE && l->kind != PK_TIME && l->kind != PK_TIMESTAMP) return 1;
+    if (l->type == PQ_INT32 && n == 4) x = (int32_t)rd_le32(p);
+    else if (l->type == PQ_INT64 && n == 8) x = (int64_t)rd_le64(p);
+    else return 0;
+    if (l->kind == PK_TIME) { /* '00:00:00' .. '99:59:59.999...'; negatives render oddly */
+        int64_t per = l->unit == PQ_UNIT_MILLIS ? 1000 : l->unit == PQ_UNIT_NANOS ? 1000000000 : 1000000;
+        return x >= 0 && x < 100 * 3600 * per;
+    }
+    return key_range(l, &a, &b) && x >= a && x <= b;
+}
+
 /* SQLite's BINARY comparison of text(x) with the n bytes at p: <0, 0, >0. */
 static int key_text_cmp(const PqLeaf *l, int64_t x, const char *p, size_t n) {
     char buf[64];
