@@ -2235,13 +2235,12 @@ int pq_scan_next(PqScan *s, BzErr *err) {
         for (int i = 0; i < s->o.n_filters && pass; i++) {
             const PqPred *p = &s->o.filters[i];
             if (s->kp[i].mode != KP_TEXT) { /* on the key, not its text */
-                FieldState *fs = &s->fs[p->field];
+                const FieldState *fs = &s->fs[p->field];
                 rc = field_read_flat(s, p->field, err);
                 if (rc) return rc;
-                pass = keypred_eval(&s->kp[i], p->op, fs->raw_null,
-                                    s->cur[s->f->fields[p->field].first_leaf].ch.leaf->type == PQ_INT32
-                                        ? fs->raw.i32 : fs->raw.i64);
-                if (pass >= 0) continue;
+                int is32 = s->f->leaves[s->f->fields[p->field].first_leaf].type == PQ_INT32;
+                pass = keypred_eval(&s->kp[i], p->op, fs->raw_null, is32 ? fs->raw.i32 : fs->raw.i64);
+                if (pass >= 0) continue; /* else out of range: compare the text */
             }
             rc = pq_scan_value(s, p->field, &v, err);
             if (rc) return rc;
