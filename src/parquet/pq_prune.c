@@ -11,6 +11,9 @@
 **     or floating point statistics that are NaN.
 **   - truncated binary statistics are still bounds (writers round the max
 **     up), so they are used as bounds.
+**   - DATE, TIME and TIMESTAMP bounds only where the text rendering sorts like
+**     the values (pq_text_ordered): a date of year 10000 reads '10000-01-01',
+**     below '1994-01-01', so [min, max] spanning it bounds nothing in text.
 */
 #include "pq_prune.h"
 
@@ -102,6 +105,8 @@ int pq_page_may_match(const PqFile *f, int leaf, const PqColumnIndex *ci, int pa
     if (ci->null_pages[page]) {
         nulls = rows;
     } else if (orderable(f, leaf) &&
+               pq_text_ordered(l, ci->min_values[page].p, ci->min_values[page].n) &&
+               pq_text_ordered(l, ci->max_values[page].p, ci->max_values[page].n) &&
                pq_render_plain(f, l, ci->min_values[page].p, ci->min_values[page].n, bmin, &mn) == BZ_OK &&
                pq_render_plain(f, l, ci->max_values[page].p, ci->max_values[page].n, bmax, &mx) == BZ_OK &&
                mn.type != PV_NULL && mx.type != PV_NULL && !(mn.type == PV_REAL && isnan(mn.d)) &&
@@ -130,6 +135,7 @@ int pq_chunk_minmax(const PqFile *f, int rg, int leaf, PqValue *mn, PqValue *mx,
     } else {
         return 0;
     }
+    if (!pq_text_ordered(l, lo.p, lo.n) || !pq_text_ordered(l, hi.p, hi.n)) return 0;
     if (pq_render_plain(f, l, lo.p, lo.n, bmin, mn) || pq_render_plain(f, l, hi.p, hi.n, bmax, mx))
         return 0;
     if (mn->type == PV_NULL || mx->type == PV_NULL) return 0;

@@ -194,5 +194,11 @@ int pq_read(BzReadAt *src, uint64_t off, size_t n, void *dst, BzErr *err);
 ** statistics) of n bytes. Returns BZ_OK or BZ_CORRUPT for a bad length. */
 int pq_render_plain(const PqFile *f, const PqLeaf *leaf, const uint8_t *p, size_t n, char *buf,
                     PqValue *v);
+/* 1 if the PLAIN-encoded value p (n bytes) of a leaf renders inside the range
+** where its text sorts like the value itself; 0 for a DATE or TIMESTAMP whose
+** year is outside 0000..9999 (a sign or a fifth digit) or a TIME outside
+** 00:00:00..99:59:59. Text bounds (statistics) are only bounds inside that
+** range. Always 1 for other kinds. */
+int pq_text_ordered(const PqLeaf *leaf, const uint8_t *p, size_t n);
 
 #endif
