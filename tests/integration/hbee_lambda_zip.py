@@ -40,17 +40,7 @@ MAX_GLIBC = (2, 34)
 DENIED_KEY = "AKIADENIEDHBEETEST01"
 GLIBC_LIBS = re.compile(r"^(ld-linux-x86-64|libc|libm|libpthread|libdl|librt|libresolv|libutil|"
                         r"libanl|libnsl|libmvec|libnss_\w+)\.so")
-failures = []
-passed = 0
-
-
-def report(name, ok, msg=""):
-    global passed
-    if ok:
-        passed += 1
-    else:
-        failures.append(name)
-        print(f"FAIL {name}: {msg}")
+from bzlib import report, summary  # noqa: E402
 
 
 def glibc_needs(path):
@@ -280,12 +270,11 @@ def main():
         finally:
             emu.stop()
             shutil.rmtree(tmp, ignore_errors=True)
-        print(f"{passed} passed, {len(failures)} failed")
-        return 1 if failures else 0
+        return summary()
     try:
         task = test_zip(tmp)
         if task is None:
-            print(f"{passed} passed, {len(failures)} failed")
+            summary()
             return 1
         diff.generate()
         con = diff.connect()
@@ -301,8 +290,7 @@ def main():
             emu.stop()
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-    print(f"{passed} passed, {len(failures)} failed")
-    return 1 if failures else 0
+    return summary()
 
 
 if __name__ == "__main__":

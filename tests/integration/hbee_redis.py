@@ -31,30 +31,11 @@ import test_hbee_diff as diff  # noqa: E402
 HBEE = os.path.join(diff.BUILD, "hbee")
 URL = os.environ.get("REDIS_URL")
 N_QUERIES = 36
-failures = []
-passed = 0
+from bzlib import report, summary  # noqa: E402
 
 
-def report(name, ok, msg=""):
-    global passed
-    if ok:
-        passed += 1
-    else:
-        failures.append(name)
-        print(f"FAIL {name}: {msg}")
-
-
-def run_hbee(con, q, opts):
-    con.execute(f"CREATE VIRTUAL TABLE temp.r USING hbee(query={diff.sql_str(q)}, {opts})")
-    try:
-        cur = con.execute("SELECT * FROM r")
-        return [d[0] for d in cur.description], cur.fetchall()
-    finally:
-        con.execute("DROP TABLE temp.r")
-
-
-def stats(con):
-    return json.loads(con.execute("SELECT hbee_last_stats()").fetchone()[0])
+run_hbee = diff.run_hbee_opts
+stats = diff.stats
 
 
 def test_differential(con):
@@ -184,8 +165,7 @@ def main():
     test_differential(con)
     test_faults(con)
     test_reconnect(con)
-    print(f"{passed} passed, {len(failures)} failed")
-    return 1 if failures else 0
+    return summary()
 
 
 if __name__ == "__main__":

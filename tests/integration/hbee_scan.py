@@ -23,17 +23,7 @@ import test_hbee_diff as diff  # noqa: E402
 import test_hbee_scan as scan  # noqa: E402
 import hbee_redis  # noqa: E402
 
-failures = []
-passed = 0
-
-
-def report(name, ok, msg=""):
-    global passed
-    if ok:
-        passed += 1
-    else:
-        failures.append(name)
-        print(f"FAIL {name}: {msg}")
+from bzlib import report, summary  # noqa: E402
 
 
 def test_s3(con):
@@ -105,8 +95,7 @@ def main():
     scan.suite(con, "executor=lambda, split_bytes=1, max_concurrency=4", "lambda", 30, report)
     test_s3(con)
     test_fault(con)
-    print(f"{passed} passed, {len(failures)} failed")
-    return 1 if failures else 0
+    return summary()
 
 
 if __name__ == "__main__":

@@ -1013,3 +1013,31 @@ def _selftest():
 
 if __name__ == "__main__":
     sys.exit(_selftest())
+
+
+# ---------------------------------------------------------------------------
+# Check counting shared by the tests that print "N passed, N failed".
+
+_failures = []
+_passed = 0
+
+
+def report(name, ok, msg=""):
+    """Count one check; print a failed one with msg."""
+    global _passed
+    if ok:
+        _passed += 1
+    else:
+        _failures.append(name)
+        print(f"FAIL {name}: {msg}")
+
+
+def failed():
+    """Names of the checks failed so far."""
+    return list(_failures)
+
+
+def summary():
+    """Print "N passed, N failed"; the process exit status (1 on any failure)."""
+    print(f"{_passed} passed, {len(_failures)} failed")
+    return 1 if _failures else 0

@@ -15,6 +15,9 @@ import subprocess
 import sys
 import tempfile
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from bzlib import report, summary  # noqa: E402
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.environ.get("BZ_ROOT") or os.path.abspath(os.path.join(HERE, "..", ".."))
 BUILD = os.environ.get("BZ_BUILD") or os.path.join(ROOT, "build")
@@ -23,18 +26,7 @@ HBEE = os.path.join(BUILD, "hbee")
 TRIPS = os.path.join(ROOT, "data", "trips", "year=2023", "month=11", "trips.parquet")
 UNION_A = os.path.join(ROOT, "tests", "data", "union", "a.parquet")
 
-failures = []
-passed = 0
 TMP = tempfile.mkdtemp(prefix="hbee_cli_")
-
-
-def report(name, ok, msg=""):
-    global passed
-    if ok:
-        passed += 1
-    else:
-        failures.append(name)
-        print(f"FAIL {name}: {msg}")
 
 
 def task(sql, path=TRIPS, **kw):
@@ -174,8 +166,7 @@ def main():
     test_task_errors()
     test_authorizer()
     test_usage()
-    print(f"{passed} passed, {len(failures)} failed")
-    return 1 if failures else 0
+    return summary()
 
 
 if __name__ == "__main__":

@@ -53,17 +53,7 @@ for (const [f, n] of files) {
 }
 """
 
-failures = []
-passed = 0
-
-
-def report(name, ok, msg=""):
-    global passed
-    if ok:
-        passed += 1
-    else:
-        failures.append(name)
-        print(f"FAIL {name}: {msg}")
+from bzlib import report, summary  # noqa: E402
 
 
 def generate():
@@ -216,17 +206,26 @@ def sql_str(s):
     return "'" + s.replace("'", "''") + "'"
 
 
+def run_hbee_opts(con, q, opts):
+    """Column names and rows of q through a temporary hbee table with options opts."""
+    con.execute(f"CREATE VIRTUAL TABLE temp.r USING hbee(query={sql_str(q)}, {opts})")
+    try:
+        cur = con.execute("SELECT * FROM r")
+        return [d[0] for d in cur.description], cur.fetchall()
+    finally:
+        con.execute("DROP TABLE temp.r")
+
+
+def stats(con):
+    """hbee_last_stats() of the connection, parsed."""
+    return json.loads(con.execute("SELECT hbee_last_stats()").fetchone()[0])
+
+
 def run_hbee(con, q, workers):
     # with 3 workers, split_bytes=1 makes every row group its own split, so the
     # row-group splits (the parquet table's row_groups option) are exercised too
     extra = ", split_bytes=1" if workers > 1 else ""
-    con.execute(f"CREATE VIRTUAL TABLE temp.r USING hbee(query={sql_str(q)}, workers={workers}{extra})")
-    try:
-        cur = con.execute("SELECT * FROM r")
-        names = [d[0] for d in cur.description]
-        return names, cur.fetchall()
-    finally:
-        con.execute("DROP TABLE temp.r")
+    return run_hbee_opts(con, q, f"workers={workers}{extra}")
 
 
 def check_query(con, q, ordered):
@@ -339,8 +338,7 @@ def main():
     test_errors(con)
     test_fixed(con)
     test_generated(con)
-    print(f"{passed} passed, {len(failures)} failed")
-    return 1 if failures else 0
+    return summary()
 
 
 if __name__ == "__main__":

@@ -22,17 +22,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 import test_hbee_diff as diff  # noqa: E402
 
-failures = []
-passed = 0
-
-
-def report(name, ok, msg=""):
-    global passed
-    if ok:
-        passed += 1
-    else:
-        failures.append(name)
-        print(f"FAIL {name}: {msg}")
+from bzlib import report, summary  # noqa: E402
 
 
 CHILD = r"""
@@ -113,8 +103,7 @@ def main():
     con = diff.connect()
     test_progress()
     test_cost(con)
-    print(f"{passed} passed, {len(failures)} failed")
-    return 1 if failures else 0
+    return summary()
 
 
 if __name__ == "__main__":

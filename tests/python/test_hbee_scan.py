@@ -26,17 +26,7 @@ sys.path.insert(0, HERE)
 import test_hbee_diff as diff  # noqa: E402
 
 ROOT = diff.ROOT
-failures = []
-passed = 0
-
-
-def report(name, ok, msg=""):
-    global passed
-    if ok:
-        passed += 1
-    else:
-        failures.append(name)
-        print(f"FAIL {name}: {msg}")
+from bzlib import report, summary  # noqa: E402
 
 
 def rows(con, q, args=()):
@@ -278,8 +268,7 @@ def main():
     test_union_by_name(con)
     test_errors(con)
     test_config_defaults(con)
-    print(f"{passed} passed, {len(failures)} failed")
-    return 1 if failures else 0
+    return summary()
 
 
 if __name__ == "__main__":
