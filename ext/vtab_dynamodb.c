@@ -16,7 +16,9 @@
 ** full_scan (allow | deny: refuse a query that would read the whole table),
 ** numbers (auto | text: N as INTEGER/REAL, or every digit as TEXT), batch
 ** (0/1: BatchWriteItem instead of TransactWriteItems), page_size (items per
-** Scan/Query page, default 2000; 0: DynamoDB's 1 MB pages).
+** Scan/Query page, default 2000; 0: DynamoDB's 1 MB pages), executor and the
+** other options of hbee(...) (plain Scans run on hbees: section "scan
+** offload" below).
 **
 ** Columns: the key attributes from DescribeTable (partition key, sort key,
 ** then the keys of index=), typed S -> TEXT, N -> NUMERIC, B -> BLOB; then
