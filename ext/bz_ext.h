@@ -11,6 +11,7 @@ SQLITE_EXTENSION_INIT3
 #endif
 
 #include "common/bz_common.h"
+#include "wire/wire.h"
 
 /* Translate a buzzlite status into an SQLite result code. */
 int bz_sqlite_rc(int bz_status);
@@ -18,6 +19,14 @@ int bz_sqlite_rc(int bz_status);
 /* Set pVtab->zErrMsg (freeing the old one) from a BzErr. Returns the SQLite
 ** code for err->code. */
 int bz_vtab_error(sqlite3_vtab *pVtab, const BzErr *err);
+
+/* Append z as a quoted SQL identifier. */
+void bz_sql_ident(BzBuf *b, const char *z);
+/* Append v as an SQL literal that SQLite (db: the same library the workers
+** run) reads back as exactly v; 0 when it cannot (a NaN, a REAL whose text
+** SQLite would parse back differently, text with a NUL): nothing useful is
+** appended then and the caller rewinds b. */
+int bz_sql_literal(sqlite3 *db, BzBuf *b, const WireValue *v);
 
 /* ---- vtab_hbee.c: what other tables use of hbee ---- */
 #include "exec/exec.h"
@@ -43,6 +52,7 @@ typedef struct BzHbeeRun {
     Executor *ex;      /* caller closes with exec_close */
     int nInflight;     /* tasks in flight at most */
     int64_t splitBytes;
+    int nDdbSegments;  /* TotalSegments of a dynamodb scan without segments= */
     ExecPrice price;
 } BzHbeeRun;
 /* With run NULL only check the options (errors name the option). */
@@ -60,7 +70,8 @@ int bz_register_parquet(sqlite3 *db, BzHbee *h);
 int bz_register_redis(sqlite3 *db);
 
 /* ---- vtab_dynamodb.c ---- */
-int bz_register_dynamodb(sqlite3 *db);
+/* h: the connection's hbee state (for executor=). */
+int bz_register_dynamodb(sqlite3 *db, BzHbee *h);
 
 /* ---- fn_s3.c ---- */
 int bz_register_s3(sqlite3 *db);

@@ -16,7 +16,9 @@
 ** full_scan (allow | deny: refuse a query that would read the whole table),
 ** numbers (auto | text: N as INTEGER/REAL, or every digit as TEXT), batch
 ** (0/1: BatchWriteItem instead of TransactWriteItems), page_size (items per
-** Scan/Query page, default 2000; 0: DynamoDB's 1 MB pages).
+** Scan/Query page, default 2000; 0: DynamoDB's 1 MB pages), executor and the
+** other options of hbee(...) (plain Scans run on hbees: section "scan
+** offload" below).
 **
 ** Columns: the key attributes from DescribeTable (partition key, sort key,
 ** then the keys of index=), typed S -> TEXT, N -> NUMERIC, B -> BLOB; then
@@ -68,6 +70,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "aws/aws_config.h"
 #include "aws/dynamodb/aws_ddb.h"
 
 #define DDB_MAX_SEGMENTS 64            /* segments= of an in-process parallel Scan */
@@ -76,6 +79,10 @@
 #define DDB_BATCH_FLUSH 400 /* 16 requests of 25 items: one round in flight */
 #define DDB_MAX_SAVEPOINTS 64
 #define JSON_SUBTYPE 74 /* 'J', as SQLite's JSON functions */
+#define DDB_MAX_EXEC_OPTS 16
+/* With executor=, a scan whose LIMIT is at most this stays in-process, as
+** parquet's (reading the first pages here costs less than a task). */
+#define DDB_OFFLOAD_MIN_LIMIT 1000
 
 /* ---- table ------------------------------------------------------------------ */
 
@@ -107,6 +114,13 @@ typedef struct DdbVtab {
     int bGsi;                /* index= names a GSI (no consistent reads) */
     int page_size;           /* items evaluated per page (DynamoDB Limit); 0: 1 MB pages */
     const char **azNames;    /* column names (borrowed from aCol) for decoding */
+    int bSegments;           /* segments= given (else the executor's default, offloaded) */
+    /* scan offload (executor=) */
+    BzHbee *hbee;            /* the connection's hbee state (hbee_config defaults, last stats) */
+    int nExec;               /* executor options as given (executor=, workers=, ...) */
+    char *azExecKey[DDB_MAX_EXEC_OPTS], *azExecVal[DDB_MAX_EXEC_OPTS];
+    int nShip;               /* options a task carries (plan_ddb_option_shipped, region) */
+    char *azShipKey[DDB_MAX_EXEC_OPTS], *azShipVal[DDB_MAX_EXEC_OPTS];
     /* transaction */
     AwsDdbTxn *txn;
     int bInTxn;
@@ -170,6 +184,14 @@ static void vtab_free(DdbVtab *p) {
     for (int i = 0; i < p->nCol; i++) bz_free(p->aCol[i].name);
     bz_free(p->aCol);
     bz_free((void *)p->azNames);
+    for (int i = 0; i < p->nExec; i++) {
+        bz_free(p->azExecKey[i]);
+        bz_free(p->azExecVal[i]);
+    }
+    for (int i = 0; i < p->nShip; i++) {
+        bz_free(p->azShipKey[i]);
+        bz_free(p->azShipVal[i]);
+    }
     bz_free(p->zName);
     bz_free(p->zIndex);
     aws_ddb_txn_free(p->txn);
@@ -272,6 +294,40 @@ static const char *aff_decl(const DdbCol *c) {
     }
 }
 
+/* Check the executor options of the table (executor= required, segment=
+** refused: that is a worker's one-segment table) and keep the options a
+** task carries: those plan_ddb_option_shipped names but table (never
+** profile or credentials), plus the region this connection reads (its
+** region= or the one resolved here), so workers scan the same region. */
+static int ddb_exec_options(DdbVtab *p, const char *const *kOpts, char **vals, size_t nOpts,
+                            BzErr *err) {
+    int has_ex = 0;
+    for (int i = 0; i < p->nExec; i++) has_ex |= !sqlite3_stricmp(p->azExecKey[i], "executor");
+    if (!has_ex)
+        return bz_err(err, BZ_MISUSE,
+                      "option %s needs executor= (local, redis, lambda) to run scans on hbees",
+                      p->azExecKey[0]);
+    if (vals[12])
+        return bz_err(err, BZ_MISUSE,
+                      "option executor: not with segment= (one segment is what a worker reads)");
+    if (bz_hbee_scan_executor(p->hbee, p->nExec, p->azExecKey, p->azExecVal, NULL, err))
+        return err->code;
+    for (size_t k = 1; k < nOpts; k++) { /* 0 is table= */
+        if (!vals[k] || !plan_ddb_option_shipped(kOpts[k])) continue;
+        p->azShipKey[p->nShip] = bz_strdup(kOpts[k]);
+        p->azShipVal[p->nShip] = bz_strdup(vals[k]);
+        if (!p->azShipKey[p->nShip++] || !p->azShipVal[p->nShip - 1])
+            return bz_err(err, BZ_NOMEM, "out of memory");
+    }
+    if (!vals[5]) {
+        p->azShipKey[p->nShip] = bz_strdup("region");
+        p->azShipVal[p->nShip] = aws_region_resolve(vals[7]);
+        if (!p->azShipKey[p->nShip++] || !p->azShipVal[p->nShip - 1])
+            return bz_err(err, BZ_NOMEM, "out of memory");
+    }
+    return BZ_OK;
+}
+
 static int ddbConnect(sqlite3 *db, void *pAux, int argc, const char *const *argv,
                       sqlite3_vtab **ppVtab, char **pzErr) {
     static const char *const kOpts[] = {"table", "columns", "index", "consistent", "segments",
@@ -283,11 +339,11 @@ static int ddbConnect(sqlite3 *db, void *pAux, int argc, const char *const *argv
     BzBuf sql;
     AwsDdbOptions o = {0};
     int rc, i;
-    (void)pAux;
     p = sqlite3_malloc(sizeof *p);
     if (!p) return SQLITE_NOMEM;
     memset(p, 0, sizeof *p);
     p->db = db;
+    p->hbee = pAux;
     p->segments = 1;
     p->iSegment = -1;
     p->page_size = DDB_PAGE_SIZE;
@@ -305,6 +361,19 @@ static int ddbConnect(sqlite3 *db, void *pAux, int argc, const char *const *argv
         }
         key = bz_unquote(a, (size_t)(eq - a));
         if (!key) goto nomem;
+        if (p->hbee && bz_hbee_is_option(key)) { /* checked below, applied at each scan */
+            int dup = 0;
+            for (int e = 0; e < p->nExec; e++) dup |= !sqlite3_stricmp(p->azExecKey[e], key);
+            if (dup || p->nExec == DDB_MAX_EXEC_OPTS) {
+                bz_err(&err, BZ_MISUSE, "option %s given twice", key);
+                bz_free(key);
+                goto fail;
+            }
+            p->azExecKey[p->nExec] = key;
+            p->azExecVal[p->nExec] = bz_unquote(eq + 1, strlen(eq + 1));
+            if (!p->azExecVal[p->nExec++]) goto nomem;
+            continue;
+        }
         for (k = 0; k < BZ_ARRAY_LEN(kOpts); k++)
             if (!sqlite3_stricmp(key, kOpts[k])) break;
         if (k == BZ_ARRAY_LEN(kOpts) || vals[k]) {
@@ -339,6 +408,7 @@ static int ddbConnect(sqlite3 *db, void *pAux, int argc, const char *const *argv
             goto fail;
         }
         p->segments = (int)v;
+        p->bSegments = 1;
     }
     if (vals[12]) {
         char *end;
@@ -377,6 +447,7 @@ static int ddbConnect(sqlite3 *db, void *pAux, int argc, const char *const *argv
             goto fail;
         }
     }
+    if (p->nExec && ddb_exec_options(p, kOpts, vals, BZ_ARRAY_LEN(kOpts), &err)) goto fail;
     o.region = vals[5];
     o.endpoint = vals[6];
     o.profile = vals[7];
@@ -658,6 +729,18 @@ static int ddbBestIndex(sqlite3_vtab *pVtab, sqlite3_index_info *info) {
 
 typedef struct DdbCursor {
     sqlite3_vtab_cursor base;
+    /* scan offload (executor=): this scan's rows come from hbees */
+    int off;                 /* 1 while an offloaded scan runs */
+    BzHbeeRun run;           /* executor, kept across scans of this cursor */
+    ExecScan *xs;
+    WireReader *rd;          /* the current segment's result, or NULL */
+    WireValue *row;          /* the current row: the columns of zSql */
+    int *pos;                /* nCol + 1: column -> its index in row (-1: not read); nCol is item */
+    int nNeed;
+    int nSeg, iSeg;          /* segments (tasks) and the current one */
+    char *zSql;              /* SELECT ... FROM split WHERE ... */
+    int64_t idBase, taskBase;
+    /* in-process reads (cursor_reset clears from here) */
     AwsDdbRead *reqs;
     int nReq;
     AwsDdbRows *rows;        /* per request: the current page */
@@ -691,7 +774,10 @@ static int ddbOpen(sqlite3_vtab *pVtab, sqlite3_vtab_cursor **ppCur) {
     return SQLITE_OK;
 }
 
+static void offload_stop(DdbCursor *c);
+
 static void cursor_reset(DdbCursor *c) {
+    offload_stop(c);
     if (c->pf) {
         BzErr err = {0};
         aws_ddb_read_wait(c->pf, &err); /* its pages are not wanted any more */
@@ -718,6 +804,7 @@ static void cursor_reset(DdbCursor *c) {
 static int ddbClose(sqlite3_vtab_cursor *cur) {
     DdbCursor *c = (DdbCursor *)cur;
     cursor_reset(c);
+    exec_close(c->run.ex);
     sqlite3_free(c);
     return SQLITE_OK;
 }
@@ -927,6 +1014,237 @@ static int advance(DdbCursor *c) {
     }
 }
 
+
+/* ---- scan offload (executor=) ------------------------------------------------
+** With executor= a plain Scan (not GetItem, Query or Scan:COUNT, not a
+** LIMIT of at most DDB_OFFLOAD_MIN_LIMIT) runs on hbees: segment i of N is
+** the task
+**     SELECT <columns used, the table key, item if used> FROM split
+**     WHERE <the pushed filters as literals> [LIMIT n]
+** on dynamodb(table=..., segment=i, segments=N, <shipped options>) (wire
+** version 2, exec_task.c), whose plan pushes the same filters to DynamoDB.
+** Results come back in segment order through exec_scan (a bounded window of
+** tasks in flight). The key columns are always read, so rowids (and with
+** them UPDATE/DELETE) work as in-process. A filter value no literal carries
+** exactly keeps the scan in-process. Writes never leave the process.
+*/
+
+/* End the offloaded scan in progress: record its stats as hbee_last_stats;
+** an executor with tasks still in flight (LIMIT, a reset statement) is
+** closed so the next scan starts clean. */
+static void offload_stop(DdbCursor *c) {
+    DdbVtab *p = (DdbVtab *)c->base.pVtab;
+    if (c->xs) {
+        ExecStats st;
+        int idle = exec_scan_idle(c->xs);
+        memset(&st, 0, sizeof st);
+        st.price = c->run.price;
+        exec_scan_close(c->xs, &st);
+        c->xs = NULL;
+        if (p->hbee) bz_hbee_set_last(p->hbee, &st);
+        exec_stats_clear(&st);
+        if (!idle) {
+            exec_close(c->run.ex);
+            c->run.ex = NULL;
+        }
+    }
+    c->rd = NULL;
+    c->off = 0;
+    bz_free(c->row);
+    c->row = NULL;
+    bz_free(c->pos);
+    c->pos = NULL;
+    bz_free(c->zSql);
+    c->zSql = NULL;
+    c->nNeed = 0;
+}
+
+/* The task of segment i (ExecScanTaskFn). */
+static int offload_task(void *ctx, int i, BzBuf *out, BzErr *err) {
+    DdbCursor *c = ctx;
+    DdbVtab *p = (DdbVtab *)c->base.pVtab;
+    WireTask wt;
+    char qid[48];
+    memset(&wt, 0, sizeof wt);
+    snprintf(qid, sizeof qid, "ddbscan-%llx", (unsigned long long)(uintptr_t)c);
+    wt.version = WIRE_VERSION;
+    wt.zQueryId = qid;
+    wt.taskId = c->taskBase + i;
+    wt.zDdbTable = p->ti.name;
+    wt.iSegment = i;
+    wt.nSegments = c->nSeg;
+    wt.nOpt = p->nShip;
+    wt.azKey = p->azShipKey;
+    wt.azVal = p->azShipVal;
+    wt.zSql = c->zSql;
+    return wire_task_encode(&wt, out, err);
+}
+
+/* Step to the next row of an offloaded scan. */
+static int offload_step(DdbCursor *c) {
+    DdbVtab *p = (DdbVtab *)c->base.pVtab;
+    BzErr err = {0};
+    int rc;
+    c->bRowid = 0;
+    for (;;) {
+        if (c->eof) return SQLITE_OK;
+        if (c->limit >= 0 && c->returned >= c->limit) {
+            c->eof = 1;
+            return SQLITE_OK;
+        }
+        if (!c->rd) {
+            int k = -1;
+            rc = exec_scan_next(c->xs, &c->rd, &k, &err);
+            if (rc == BZ_DONE) {
+                c->eof = 1;
+                return SQLITE_OK;
+            }
+            if (rc) {
+                c->rd = NULL;
+                if (k >= 0)
+                    bz_err_prefix(&err, "dynamodb table %s (segment %d of %d, executor %s)",
+                                  p->ti.name, k, c->nSeg, c->run.ex->zName);
+                else
+                    bz_err_prefix(&err, "dynamodb table %s (executor %s)", p->ti.name,
+                                  c->run.ex->zName);
+                return vt_err(p, &err);
+            }
+            if (c->rd->nCol != c->nNeed) {
+                bz_err(&err, BZ_CORRUPT,
+                       "dynamodb table %s: a worker returned %d columns, expected %d",
+                       p->ti.name, c->rd->nCol, c->nNeed);
+                return vt_err(p, &err);
+            }
+            c->iSeg = k;
+            continue;
+        }
+        rc = wire_reader_next(c->rd, c->row, &err);
+        if (rc == BZ_DONE) {
+            c->rd = NULL;
+            continue;
+        }
+        if (rc) {
+            bz_err_prefix(&err, "dynamodb table %s (segment %d of %d)", p->ti.name, c->iSeg,
+                          c->nSeg);
+            return vt_err(p, &err);
+        }
+        c->returned++;
+        exec_scan_stats(c->xs)->rowsOut++;
+        return SQLITE_OK;
+    }
+}
+
+static void value_to_wire(sqlite3_value *v, WireValue *w) {
+    memset(w, 0, sizeof *w);
+    switch (sqlite3_value_type(v)) {
+    case SQLITE_INTEGER: w->type = WV_INT; w->i = sqlite3_value_int64(v); break;
+    case SQLITE_FLOAT: w->type = WV_REAL; w->d = sqlite3_value_double(v); break;
+    case SQLITE_TEXT:
+        w->type = WV_TEXT;
+        w->p = (const char *)sqlite3_value_text(v);
+        w->n = (size_t)sqlite3_value_bytes(v);
+        break;
+    case SQLITE_BLOB:
+        w->type = WV_BLOB;
+        w->p = sqlite3_value_blob(v);
+        w->n = (size_t)sqlite3_value_bytes(v);
+        break;
+    default: w->type = WV_NULL; break;
+    }
+}
+
+/* Build the segments' SQL and start the offloaded scan. *pStay is set (and
+** nothing started) when a filter value cannot travel as an exact literal:
+** the scan then runs in-process. fCol/fOp/fArg: the nf pushed filters. */
+static int offload_start(DdbCursor *c, uint64_t used, const int *fCol, const int *fOp,
+                         const int *fArg, int nf, sqlite3_value **argv, int *pStay) {
+    DdbVtab *p = (DdbVtab *)c->base.pVtab;
+    BzErr err = {0};
+    BzBuf sql;
+    int rc = BZ_OK, i, nWhere = 0;
+    int wantItem = (int)((used >> (p->nCol < 63 ? p->nCol : 63)) & 1);
+    *pStay = 0;
+    c->pos = bz_malloc(sizeof(int) * (size_t)(p->nCol + 1));
+    if (!c->pos) return SQLITE_NOMEM;
+    bz_buf_init(&sql, 0);
+    bz_buf_appendz(&sql, "SELECT ");
+    for (i = 0; i <= p->nCol; i++) {
+        int need = i == p->nCol ? wantItem
+                                : i == p->iHash || i == p->iRange || i >= 63 || ((used >> i) & 1);
+        c->pos[i] = -1;
+        if (!need) continue;
+        if (c->nNeed) bz_buf_appendz(&sql, ", ");
+        bz_sql_ident(&sql, i == p->nCol ? "item" : p->aCol[i].name);
+        c->pos[i] = c->nNeed++;
+    }
+    bz_buf_appendz(&sql, " FROM split");
+    for (i = 0; i < nf; i++) {
+        int op = fOp[i];
+        size_t mark = sql.n;
+        const char *zOp = op == SQLITE_INDEX_CONSTRAINT_EQ   ? " = "
+                          : op == SQLITE_INDEX_CONSTRAINT_NE ? " <> "
+                          : op == SQLITE_INDEX_CONSTRAINT_LT ? " < "
+                          : op == SQLITE_INDEX_CONSTRAINT_LE ? " <= "
+                          : op == SQLITE_INDEX_CONSTRAINT_GT ? " > "
+                          : op == SQLITE_INDEX_CONSTRAINT_GE ? " >= "
+                          : op == SQLITE_INDEX_CONSTRAINT_LIKE ? " LIKE "
+                          : op == SQLITE_INDEX_CONSTRAINT_GLOB ? " GLOB "
+                          : op == SQLITE_INDEX_CONSTRAINT_ISNULL ? " IS NULL"
+                          : op == SQLITE_INDEX_CONSTRAINT_ISNOTNULL ? " IS NOT NULL" : NULL;
+        WireValue w;
+        if (!zOp) { /* no other op makes an f token */
+            *pStay = 1;
+            break;
+        }
+        bz_buf_appendz(&sql, nWhere ? " AND " : " WHERE ");
+        bz_sql_ident(&sql, p->aCol[fCol[i]].name);
+        bz_buf_appendz(&sql, zOp);
+        if (op == SQLITE_INDEX_CONSTRAINT_ISNULL || op == SQLITE_INDEX_CONSTRAINT_ISNOTNULL) {
+            nWhere++;
+            continue;
+        }
+        value_to_wire(argv[fArg[i]], &w);
+        if (w.type == WV_NULL || !bz_sql_literal(p->db, &sql, &w)) {
+            sql.n = mark;
+            if (op == SQLITE_INDEX_CONSTRAINT_NE) continue; /* SQLite re-checks <> here */
+            *pStay = 1;
+            break;
+        }
+        nWhere++;
+    }
+    if (c->limit >= 0) bz_buf_printf(&sql, " LIMIT %lld", (long long)c->limit);
+    if (sql.rc) {
+        bz_buf_free(&sql);
+        return SQLITE_NOMEM;
+    }
+    if (*pStay) {
+        bz_buf_free(&sql);
+        bz_free(c->pos);
+        c->pos = NULL;
+        c->nNeed = 0;
+        return SQLITE_OK;
+    }
+    c->zSql = bz_buf_take(&sql);
+    c->row = bz_calloc((size_t)c->nNeed + 1, sizeof *c->row);
+    if (!c->zSql || !c->row) return SQLITE_NOMEM;
+    c->off = 1;
+    c->iSeg = -1;
+    if (!c->run.ex)
+        rc = bz_hbee_scan_executor(p->hbee, p->nExec, p->azExecKey, p->azExecVal, &c->run, &err);
+    if (!rc) {
+        c->nSeg = p->bSegments ? p->segments : c->run.nDdbSegments;
+        c->taskBase = c->idBase;
+        rc = exec_scan_open(c->run.ex, c->taskBase, c->nSeg, c->run.nInflight, offload_task, c,
+                            &c->xs, &err);
+        c->idBase += c->nSeg;
+    }
+    if (rc) {
+        bz_err_prefix(&err, "dynamodb table %s", p->ti.name);
+        return vt_err(p, &err);
+    }
+    return offload_step(c);
+}
+
 static int ddbFilter(sqlite3_vtab_cursor *cur, int idxNum, const char *idxStr, int argc,
                      sqlite3_value **argv) {
     DdbCursor *c = (DdbCursor *)cur;
@@ -935,7 +1253,7 @@ static int ddbFilter(sqlite3_vtab_cursor *cur, int idxNum, const char *idxStr, i
     int a = 0, op, never = 0, rc, i;
     int hFirst = 0, hN = 0, rFirst = 0, rN = 0, has_h = 0, has_r_eq = 0, descending = 0;
     int rc_first[2] = {-1, -1}, rc_op[2] = {0, 0}, n_rc = 0;
-    int f_first[64], f_col[64], f_op[64], nf = 0;
+    int f_first[64], f_col[64], f_op[64], f_arg[64], nf = 0;
     unsigned long long used = 0;
     int kind = !strncmp(s, "GetItem", 7) ? AWS_DDB_GET : !strncmp(s, "Query", 5) ? AWS_DDB_QUERY
                                                                                  : AWS_DDB_SCAN;
@@ -993,6 +1311,7 @@ static int ddbFilter(sqlite3_vtab_cursor *cur, int idxNum, const char *idxStr, i
                 if (never && op == SQLITE_INDEX_CONSTRAINT_NE) never = 0; /* SQLite re-checks */
             }
             if (nf < 64) {
+                f_arg[nf] = a - 1;
                 f_first[nf] = first;
                 f_col[nf] = col;
                 f_op[nf++] = op;
@@ -1016,6 +1335,12 @@ static int ddbFilter(sqlite3_vtab_cursor *cur, int idxNum, const char *idxStr, i
     if (never || c->limit == 0) {
         c->eof = 1;
         return SQLITE_OK;
+    }
+    if (p->nExec && kind == AWS_DDB_SCAN && !c->countOnly && p->iSegment < 0 &&
+        !(c->limit >= 0 && c->limit <= DDB_OFFLOAD_MIN_LIMIT)) {
+        int stay;
+        rc = offload_start(c, used, f_col, f_op, f_arg, nf, argv, &stay);
+        if (rc || !stay) return rc;
     }
     c->wantItems = (used >> (p->nCol < 63 ? p->nCol : 63)) & 1;
     /* projection: used columns plus the table key (for rowids) */
@@ -1150,6 +1475,7 @@ static int ddbFilter(sqlite3_vtab_cursor *cur, int idxNum, const char *idxStr, i
 
 static int ddbNext(sqlite3_vtab_cursor *cur) {
     DdbCursor *c = (DdbCursor *)cur;
+    if (c->off) return offload_step(c);
     if (!c->countOnly) c->iRow++;
     return advance(c);
 }
@@ -1167,6 +1493,23 @@ static int ddbColumn(sqlite3_vtab_cursor *cur, sqlite3_context *ctx, int col) {
     const AwsDdbValue *v;
     if (c->countOnly) return SQLITE_OK; /* NULL */
     if (col != p->iHash && col != p->iRange && sqlite3_vtab_nochange(ctx)) return SQLITE_OK;
+    if (c->off) {
+        const WireValue *w = col >= 0 && col <= p->nCol && c->pos[col] >= 0 ? &c->row[c->pos[col]] : NULL;
+        if (!w) return SQLITE_OK;
+        switch (w->type) {
+        case WV_INT: sqlite3_result_int64(ctx, w->i); break;
+        case WV_REAL: sqlite3_result_double(ctx, w->d); break;
+        case WV_TEXT:
+            sqlite3_result_text64(ctx, w->p, w->n, SQLITE_TRANSIENT, SQLITE_UTF8);
+            /* the wire carries no subtype: item is always JSON, other
+            ** columns' maps and lists come back as plain text */
+            if (col == p->nCol) sqlite3_result_subtype(ctx, JSON_SUBTYPE);
+            break;
+        case WV_BLOB: sqlite3_result_blob64(ctx, w->p, w->n, SQLITE_TRANSIENT); break;
+        default: break;
+        }
+        return SQLITE_OK;
+    }
     if (col == p->nCol) {
         const char *it = c->rows[c->iReq].items ? c->rows[c->iReq].items[c->iRow] : NULL;
         if (it) {
@@ -1190,9 +1533,43 @@ static int ddbColumn(sqlite3_vtab_cursor *cur, sqlite3_context *ctx, int col) {
     return SQLITE_OK;
 }
 
+/* A key value received from a worker as the decoder's (TEXT copied into
+** buf, NUL-terminated, when it fits; else *ppFree, which the caller frees). */
+static int wire_key_value(const WireValue *w, AwsDdbValue *o, char **ppFree) {
+    memset(o, 0, sizeof *o);
+    o->type = w->type == WV_INT    ? AWS_DDB_INT
+              : w->type == WV_REAL ? AWS_DDB_REAL
+              : w->type == WV_TEXT ? AWS_DDB_TEXT
+              : w->type == WV_BLOB ? AWS_DDB_BLOB
+                                   : AWS_DDB_NULL;
+    o->i = w->i;
+    o->r = w->d;
+    o->n = w->n;
+    if (w->type == WV_TEXT || w->type == WV_BLOB) {
+        *ppFree = bz_malloc(w->n + 1);
+        if (!*ppFree) return BZ_NOMEM;
+        if (w->n) memcpy(*ppFree, w->p, w->n);
+        (*ppFree)[w->n] = 0;
+        o->z = *ppFree;
+    }
+    return BZ_OK;
+}
+
 /* Key JSON of the current row (caller frees). */
 static char *cur_key(DdbCursor *c, BzErr *err) {
     DdbVtab *p = (DdbVtab *)c->base.pVtab;
+    if (c->off) {
+        AwsDdbValue hv, rv;
+        char *zh = NULL, *zr = NULL, *k = NULL;
+        if (wire_key_value(&c->row[c->pos[p->iHash]], &hv, &zh) ||
+            (p->iRange >= 0 && wire_key_value(&c->row[c->pos[p->iRange]], &rv, &zr)))
+            bz_err(err, BZ_NOMEM, "out of memory");
+        else
+            k = aws_ddb_key_json(&p->ti.key, &hv, p->iRange >= 0 ? &rv : NULL, err);
+        bz_free(zh);
+        bz_free(zr);
+        return k;
+    }
     const AwsDdbValue *h = cur_cell(c, p->iHash);
     const AwsDdbValue *r = p->iRange >= 0 ? cur_cell(c, p->iRange) : NULL;
     AwsDdbValue ht = *h, rt;
@@ -1453,6 +1830,6 @@ static sqlite3_module ddbModule = {
     0 /* xShadowName */
 };
 
-int bz_register_dynamodb(sqlite3 *db) {
-    return sqlite3_create_module(db, "dynamodb", &ddbModule, 0);
+int bz_register_dynamodb(sqlite3 *db, BzHbee *h) {
+    return sqlite3_create_module(db, "dynamodb", &ddbModule, h);
 }

@@ -366,6 +366,11 @@ static int executor_width(const HbeeOpts *o) {
 ** Scan request however few items it has; these defaults keep every worker
 ** busy without paying for many nearly empty segments. */
 #define HBEE_DDB_MAX_SEGMENTS 128
+static int ddb_default_segments(const HbeeOpts *o) {
+    int n = (strcmp(o->zExecutor, "lambda") ? 2 : 1) * executor_width(o);
+    return n > HBEE_DDB_MAX_SEGMENTS ? HBEE_DDB_MAX_SEGMENTS : n;
+}
+
 static int ddb_segments(const PlanDataset *d, const HbeeOpts *o, int *pn, BzErr *err) {
     const char *z = plan_dataset_option(d, "segments");
     if (z) {
@@ -376,8 +381,7 @@ static int ddb_segments(const PlanDataset *d, const HbeeOpts *o, int *pn, BzErr 
         *pn = (int)v;
         return BZ_OK;
     }
-    int n = (strcmp(o->zExecutor, "lambda") ? 2 : 1) * executor_width(o);
-    *pn = n > HBEE_DDB_MAX_SEGMENTS ? HBEE_DDB_MAX_SEGMENTS : n;
+    *pn = ddb_default_segments(o);
     return BZ_OK;
 }
 
@@ -1083,6 +1087,7 @@ int bz_hbee_scan_executor(BzHbee *h, int n, char *const *azKey, char *const *azV
     else
         run->nInflight = 2 * (o.nWorkers ? o.nWorkers : exec_cores());
     if (!strcmp(o.zExecutor, "lambda") && !o.rem.maxConcurrency) o.rem.maxConcurrency = 16;
+    run->nDdbSegments = ddb_default_segments(&o);
     return make_executor(&o, &run->ex, err);
 }
 

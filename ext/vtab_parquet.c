@@ -1197,69 +1197,22 @@ static void offload_stop(PqCursor *c) {
     offload_splits_free(c);
 }
 
-static void sql_ident(BzBuf *b, const char *z) {
-    bz_buf_appendc(b, '"');
-    for (; *z; z++) {
-        if (*z == '"') bz_buf_appendc(b, '"');
-        bz_buf_appendc(b, *z);
-    }
-    bz_buf_appendc(b, '"');
-}
-
-/* Append v as an SQL literal the worker's SQLite reads back as exactly v;
-** 0 when it cannot (the caller then checks the predicate here). */
+/* A parquet value as the wire's (PV_* and WV_* agree). */
 static int sql_literal(sqlite3 *db, BzBuf *b, const PqValue *v) {
-    switch (v->type) {
-    case PV_NULL: bz_buf_appendz(b, "NULL"); return 1;
-    case PV_INT:
-        if (v->i == INT64_MIN) bz_buf_appendz(b, "(-9223372036854775807-1)");
-        else bz_buf_printf(b, "%lld", (long long)v->i);
-        return 1;
-    case PV_REAL: {
-        char lit[64], q[80];
-        sqlite3_stmt *st = NULL;
-        int ok = 0;
-        if (v->d != v->d) return 0;
-        if (v->d > 1.7976931348623157e308 || v->d < -1.7976931348623157e308) {
-            bz_buf_appendz(b, v->d > 0 ? "9e999" : "-9e999");
-            return 1;
-        }
-        snprintf(lit, sizeof lit, "%.17g", v->d);
-        if (!strpbrk(lit, ".e")) strcat(lit, ".0");
-        /* Rationale: SQLite's decimal parser is not always correctly rounded;
-        ** ask it (the workers run the same library) rather than assume. */
-        snprintf(q, sizeof q, "SELECT %s", lit);
-        if (sqlite3_prepare_v2(db, q, -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW) {
-            double d = sqlite3_column_double(st, 0);
-            ok = sqlite3_column_type(st, 0) == SQLITE_FLOAT && memcmp(&d, &v->d, sizeof d) == 0;
-        }
-        sqlite3_finalize(st);
-        if (ok) bz_buf_appendz(b, lit);
-        return ok;
-    }
-    case PV_TEXT:
-        if (memchr(v->p, 0, v->n)) return 0;
-        bz_buf_appendc(b, '\'');
-        for (size_t i = 0; i < v->n; i++) {
-            if (v->p[i] == '\'') bz_buf_appendc(b, '\'');
-            bz_buf_appendc(b, v->p[i]);
-        }
-        bz_buf_appendc(b, '\'');
-        return 1;
-    case PV_BLOB:
-        bz_buf_appendz(b, "x'");
-        for (size_t i = 0; i < v->n; i++) bz_buf_printf(b, "%02x", (unsigned char)v->p[i]);
-        bz_buf_appendc(b, '\'');
-        return 1;
-    default: return 0;
-    }
+    WireValue w;
+    w.type = v->type;
+    w.i = v->i;
+    w.d = v->d;
+    w.p = v->p;
+    w.n = v->n;
+    return bz_sql_literal(db, b, &w);
 }
 
 /* Append predicate p on column zCol as SQL; 0 when a value cannot be
 ** carried exactly (nothing useful appended then: the caller rewinds). */
 static int sql_pred(sqlite3 *db, BzBuf *b, const char *zCol, const PqPred *p) {
     static const char *const ops[] = {"=", "<", "<=", ">", ">=", "<>"};
-    sql_ident(b, zCol);
+    bz_sql_ident(b, zCol);
     switch (p->op) {
     case PQ_OP_ISNULL: bz_buf_appendz(b, " IS NULL"); return 1;
     case PQ_OP_NOTNULL: bz_buf_appendz(b, " IS NOT NULL"); return 1;
@@ -1325,7 +1278,7 @@ static int offload_plan(PqCursor *c, BzErr *err) {
             if (c->map[col] < 0) {
                 bz_buf_appendz(&sql, "NULL");
             } else {
-                sql_ident(&sql, pf->fields[c->map[col]].name);
+                bz_sql_ident(&sql, pf->fields[c->map[col]].name);
                 cols[n_cols++] = (char *)pf->fields[c->map[col]].name;
             }
         }
