@@ -48,17 +48,7 @@ ddb = boto3.client("dynamodb", endpoint_url=ENDPOINT, region_name=REGION,
 RUN = uuid.uuid4().hex[:8]
 COLUMNS = "g TEXT, k INTEGER, x REAL, n INTEGER, s TEXT, b INTEGER, v"
 
-failures = []
-passed = 0
-
-
-def report(name, ok, msg=""):
-    global passed
-    if ok:
-        passed += 1
-    else:
-        failures.append(name)
-        print(f"FAIL {name}: {msg}")
+from bzlib import report, summary  # noqa: E402
 
 
 def connect():
@@ -104,17 +94,10 @@ def make_table(name, n):
             req = ddb.batch_write_item(RequestItems=req).get("UnprocessedItems") or None
 
 
-def stats(con):
-    return json.loads(con.execute("SELECT hbee_last_stats()").fetchone()[0])
+stats = diff.stats
 
 
-def run_hbee(con, q, opts):
-    con.execute(f"CREATE VIRTUAL TABLE temp.r USING hbee(query={diff.sql_str(q)}, {opts})")
-    try:
-        cur = con.execute("SELECT * FROM r")
-        return [d[0] for d in cur.description], cur.fetchall()
-    finally:
-        con.execute("DROP TABLE temp.r")
+run_hbee = diff.run_hbee_opts
 
 
 def test_segments(con, table):
@@ -380,8 +363,7 @@ def main():
     finally:
         con.close()
         ddb.delete_table(TableName=table)
-    print(f"{passed} passed, {len(failures)} failed")
-    return 1 if failures else 0
+    return summary()
 
 
 if __name__ == "__main__":

@@ -28,21 +28,10 @@ ddb = hd.ddb
 RUN = hd.RUN
 N_ITEMS = 2500
 N_QUERIES = {"local": 40, "redis": 16, "lambda": 12}
-failures = []
-passed = 0
+from bzlib import report, summary  # noqa: E402
 
 
-def report(name, ok, msg=""):
-    global passed
-    if ok:
-        passed += 1
-    else:
-        failures.append(name)
-        print(f"FAIL {name}: {msg}")
-
-
-def stats(con):
-    return json.loads(con.execute("SELECT hbee_last_stats()").fetchone()[0])
+stats = hd.stats
 
 
 def typed(rows):
@@ -260,8 +249,7 @@ def main():
     finally:
         con.close()
         ddb.delete_table(TableName=table)
-    print(f"{passed} passed, {len(failures)} failed")
-    return 1 if failures else 0
+    return summary()
 
 
 if __name__ == "__main__":
