@@ -32,7 +32,7 @@ sys.path.insert(0, os.path.join(HERE, "..", "python"))
 import test_hbee_diff as diff  # noqa: E402
 
 HBEE = os.path.join(diff.BUILD, "hbee")
-N_QUERIES = 36
+N_QUERIES = 200
 from bzlib import report, summary  # noqa: E402
 
 

@@ -30,7 +30,7 @@ import test_hbee_diff as diff  # noqa: E402
 
 HBEE = os.path.join(diff.BUILD, "hbee")
 URL = os.environ.get("REDIS_URL")
-N_QUERIES = 36
+N_QUERIES = 200
 from bzlib import report, summary  # noqa: E402
 
 
