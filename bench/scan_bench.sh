@@ -36,8 +36,8 @@ run() { # $1 label, $2 table options
         fi
     done
     read -r wall usr sys rss <<<"$best"
-    printf '| %s | %s | %.2f | %d | %s |\n' "$1" "$wall" "$(echo "$usr + $sys" | bc)" \
-        "$((rss / 1024))" "$(head -n 1 /tmp/scan_bench.best.$$)"
+    printf '| %s | %s | %.2f | %d | %s |\n' "$1" "$wall" "$(awk -v u="$usr" -v s="$sys" 'BEGIN{print u + s}')" \
+        "$((rss / 1024))" "$(head -n 1 /tmp/scan_bench.best.$$ | sed 's/|/, /g')"
     sed -n 2p /tmp/scan_bench.best.$$ >&2
     rm -f /tmp/scan_bench.$$ /tmp/scan_bench.best.$$
 }
