@@ -109,7 +109,7 @@ typedef struct OffSplit {
     int *rg;
     int64_t rows, bytes;
     char *sql;    /* owned */
-    char **cols;  /* file columns read (names borrowed from the table's files) */
+    char **cols;  /* file columns read (names owned: the file may be closed first) */
     int n_cols;
     int *check;   /* indexes into the cursor's preds the coordinator evaluates */
     int n_check;
@@ -1156,6 +1156,8 @@ static void offload_splits_free(PqCursor *c) {
     for (int i = 0; i < c->n_splits; i++) {
         bz_free(c->splits[i].rg);
         bz_free(c->splits[i].sql);
+        for (int k = 0; c->splits[i].cols && k < c->splits[i].n_cols; k++)
+            bz_free(c->splits[i].cols[k]);
         bz_free(c->splits[i].cols);
         bz_free(c->splits[i].check);
     }
@@ -1282,7 +1284,26 @@ static int offload_plan(PqCursor *c, BzErr *err) {
                 cols[n_cols++] = (char *)pf->fields[c->map[col]].name;
             }
         }
-        bz_buf_appendz(&sql, c->n_need ? ", rowid FROM split" : "rowid FROM split");
+        /* the row number under a name no column of the file has (SQLite resolves
+        ** rowid to a column called rowid) */
+        static const char *const azRowid[] = {"rowid", "_rowid_", "oid"};
+        const char *zRowid = NULL;
+        for (int a = 0; a < 3 && !zRowid; a++) {
+            int f = 0;
+            while (f < pf->n_fields && sqlite3_stricmp(pf->fields[f].name, azRowid[a])) f++;
+            if (f == pf->n_fields) zRowid = azRowid[a];
+        }
+        if (!zRowid) {
+            bz_free(cols);
+            bz_free(check);
+            rc = bz_err(err, BZ_UNSUPPORTED,
+                        "%s: columns rowid, _rowid_ and oid hide the row number a scan on hbees "
+                        "needs; use the table without executor=", t->files.paths[c->file]);
+            break;
+        }
+        if (c->n_need) bz_buf_appendz(&sql, ", ");
+        bz_buf_appendz(&sql, zRowid);
+        bz_buf_appendz(&sql, " FROM split");
         /* WHERE: the exact constraints (the others SQLite re-checks) */
         int n_where = 0;
         for (i = 0; i < c->n_preds; i++) {
@@ -1333,11 +1354,15 @@ static int offload_plan(PqCursor *c, BzErr *err) {
                 sp->file = c->file;
                 sp->sql = bz_strdup(sql.data);
                 sp->rg = bz_malloc(sizeof(int) * (size_t)(pf->meta->n_row_groups + 1));
-                sp->cols = bz_malloc(sizeof(char *) * (size_t)(n_cols + 1));
+                sp->cols = bz_calloc((size_t)n_cols + 1, sizeof(char *));
                 sp->check = bz_malloc(sizeof(int) * (size_t)(n_check + 1));
                 if (!sp->sql || !sp->rg || !sp->cols || !sp->check) { rc = bz_err(err, BZ_NOMEM, "out of memory"); break; }
-                memcpy(sp->cols, cols, sizeof(char *) * (size_t)n_cols);
+                /* the names are copied: a file past the footer cache is
+                ** closed before its splits' tasks are encoded */
+                for (int k = 0; k < n_cols && !rc; k++)
+                    if (!(sp->cols[k] = bz_strdup(cols[k]))) rc = bz_err(err, BZ_NOMEM, "out of memory");
                 sp->n_cols = n_cols;
+                if (rc) break;
                 memcpy(sp->check, check, sizeof(int) * (size_t)n_check);
                 sp->n_check = n_check;
             }
@@ -1406,7 +1431,7 @@ static int offload_step(PqCursor *c) {
             return SQLITE_OK;
         }
         if (!c->rd) {
-            int k;
+            int k = -1;
             rc = exec_scan_next(c->xs, &c->rd, &k, &err);
             if (rc == BZ_DONE) {
                 c->eof = 1;
@@ -1414,8 +1439,12 @@ static int offload_step(PqCursor *c) {
             }
             if (rc) {
                 c->rd = NULL;
-                bz_err_prefix(&err, "parquet: %s (split %d of %d, executor %s)",
-                              t->files.paths[c->splits[k].file], k, c->n_splits, c->run.ex->zName);
+                if (k >= 0 && k < c->n_splits)
+                    bz_err_prefix(&err, "parquet: %s (split %d of %d, executor %s)",
+                                  t->files.paths[c->splits[k].file], k, c->n_splits,
+                                  c->run.ex->zName);
+                else
+                    bz_err_prefix(&err, "parquet (executor %s)", c->run.ex->zName);
                 return bz_vtab_error(c->base.pVtab, &err);
             }
             if (c->rd->nCol != c->n_need + 1) {

@@ -45,6 +45,7 @@ struct ExecScan {
     int bRd;
     BzBuf task;
     ExecStats st;
+    ExecCounters c0; /* the executor's counters at open: a kept executor's earlier scans are not ours */
     uint64_t t0;
 };
 
@@ -71,6 +72,7 @@ int exec_scan_open(Executor *ex, int64_t idBase, int nTask, int nInflight, ExecS
     s->xTask = xTask;
     s->ctx = ctx;
     s->t0 = bz_now_ms();
+    s->c0 = ex->counters;
     bz_buf_init(&s->task, 0);
     snprintf(s->st.zExecutor, sizeof s->st.zExecutor, "%s", ex->zName);
     s->st.nWorkers = ex->nWorkers;
@@ -122,6 +124,7 @@ static int scan_collect(ExecScan *s, BzErr *err) {
 int exec_scan_next(ExecScan *s, WireReader **out, int *piTask, BzErr *err) {
     int rc;
     *out = NULL;
+    *piTask = s->iYield < s->nTask ? s->iYield : -1; /* the split waited for, also on error */
     if (s->bRd) {
         wire_reader_close(&s->rd);
         s->bRd = 0;
@@ -131,7 +134,6 @@ int exec_scan_next(ExecScan *s, WireReader **out, int *piTask, BzErr *err) {
     ScanSlot *slot = &s->aSlot[s->iYield % s->nInflight];
     while (!slot->data)
         if ((rc = scan_collect(s, err))) return rc;
-    *piTask = s->iYield;
     rc = wire_reader_open(&s->rd, slot->data, slot->n, err);
     bz_free(slot->data);
     slot->data = NULL;
@@ -169,7 +171,11 @@ void exec_scan_close(ExecScan *s, ExecStats *st) {
         bz_free(s->aSlot[i].data);
     bz_free(s->aSlot);
     bz_buf_free(&s->task);
-    s->st.counters = s->ex->counters;
+    s->st.counters.retries = s->ex->counters.retries - s->c0.retries;
+    s->st.counters.speculative = s->ex->counters.speculative - s->c0.speculative;
+    s->st.counters.duplicates = s->ex->counters.duplicates - s->c0.duplicates;
+    s->st.counters.throttled = s->ex->counters.throttled - s->c0.throttled;
+    s->st.counters.billedMs = s->ex->counters.billedMs - s->c0.billedMs;
     s->st.billedMs += s->st.counters.billedMs;
     s->st.requests = s->st.tasks + s->st.counters.retries + s->st.counters.speculative;
     s->st.msWall = (int64_t)(bz_now_ms() - s->t0);

@@ -51,18 +51,21 @@ for (const [f, n] of files) {
     FROM range(${n}) r(i)`);
   await con.run(`COPY d TO '${out}/part-${f}.parquet' (FORMAT PARQUET, ROW_GROUP_SIZE 700)`);
 }
+// a file whose columns take the names of the row number (test_hbee_scan)
+await con.run(`COPY (SELECT i::BIGINT AS rowid, (i * 2)::BIGINT AS oid, i % 7 AS v FROM range(2500) r(i))
+  TO '${out}/extra/rowid-cols.parquet' (FORMAT PARQUET, ROW_GROUP_SIZE 700)`);
 """
 
 from bzlib import report, summary  # noqa: E402
 
 
 def generate():
-    if os.path.exists(os.path.join(DATA, "part-4.parquet")):
+    if os.path.exists(os.path.join(DATA, "extra", "rowid-cols.parquet")):
         return
     node = shutil.which("node")
     if not node:
         raise SystemExit("node not found on PATH (scripts/deps.sh installs nodejs)")
-    os.makedirs(DATA, exist_ok=True)
+    os.makedirs(os.path.join(DATA, "extra"), exist_ok=True)
     script = os.path.join(DATA, "gen.mjs")  # below the repository, so node_modules resolves
     with open(script, "w") as f:
         f.write(GEN)

@@ -259,6 +259,46 @@ def test_config_defaults(con):
         con.execute("SELECT hbee_config('workers', 0), hbee_config('split_bytes', 67108864)")
 
 
+def test_many_files(con):
+    """More files than the footer cache keeps open (256): a file is closed
+    before its splits' tasks are encoded, so they must not borrow from it."""
+    tmp = tempfile.mkdtemp(prefix="hbee-scan-many-")
+    try:
+        src = os.path.join(diff.DATA, "part-1.parquet")
+        for i in range(262):
+            shutil.copyfile(src, os.path.join(tmp, f"f-{i:03d}.parquet"))
+        glob = os.path.join(tmp, "*.parquet").replace("'", "''")
+        con.execute(f"CREATE VIRTUAL TABLE temp.mp USING parquet('{glob}')")
+        con.execute(f"CREATE VIRTUAL TABLE temp.mo USING parquet('{glob}', executor=local, workers=2)")
+        q = "SELECT rowid, id, k, s, filename FROM {} WHERE k > 2"
+        exp, got = typed(rows(con, q.format("mp"))), typed(rows(con, q.format("mo")))
+        st = stats(con)
+        report("262 files: same rows", exp == got and len(exp) > 262, f"{len(exp)} vs {len(got)}")
+        report("262 files: one task a file at least", st.get("tasks", 0) >= 262, st)
+    finally:
+        con.execute("DROP TABLE IF EXISTS temp.mp")
+        con.execute("DROP TABLE IF EXISTS temp.mo")
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def test_rowid_columns(con):
+    """A file with columns named rowid and oid: the row number still reaches
+    the coordinator (under _rowid_), so rowids are the in-process ones."""
+    f = os.path.join(diff.DATA, "extra", "rowid-cols.parquet").replace("'", "''")
+    con.execute(f"CREATE VIRTUAL TABLE temp.rp USING parquet('{f}')")
+    con.execute(f"CREATE VIRTUAL TABLE temp.ro USING parquet('{f}', executor=local, workers=2, "
+                "split_bytes=1)")
+    try:
+        for q in ["SELECT _rowid_, \"rowid\", oid, v FROM {}",
+                  "SELECT _rowid_, v FROM {} WHERE v = 3",
+                  "SELECT count(DISTINCT _rowid_), min(_rowid_), max(_rowid_) FROM {}"]:
+            exp, got = typed(rows(con, q.format("rp"))), typed(rows(con, q.format("ro")))
+            report(f"rowid columns: {q}", exp == got and exp, f"{exp[:3]} vs {got[:3]}")
+    finally:
+        con.execute("DROP TABLE temp.rp")
+        con.execute("DROP TABLE temp.ro")
+
+
 def main():
     diff.generate()
     os.chdir(ROOT)
@@ -268,6 +308,8 @@ def main():
     test_union_by_name(con)
     test_errors(con)
     test_config_defaults(con)
+    test_many_files(con)
+    test_rowid_columns(con)
     return summary()
 
 
