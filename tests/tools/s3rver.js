@@ -15,6 +15,13 @@
 //      with --openssl-legacy-provider (otherwise any listing of more than
 //      max-keys objects answers 500 InternalError).
 //
+//   4. DeleteObject removes the directories it leaves empty, between a
+//      concurrent PutObject's mkdirp and its file open in the same
+//      directory: the put's write stream then fails with ENOENT in an
+//      unhandled 'error' event that kills s3rver (seen with hbee scratch
+//      results: workers upload while the coordinator deletes what it read).
+//      Object writes and deletes are serialised.
+//
 // s3rver checks the access key id (S3RVER) but not SigV4 signatures; the SigV4
 // tests (tests/unit/aws/test_sigv4.c, tests/python/test_sigv4_botocore.py)
 // prove the signer.
@@ -84,6 +91,18 @@ FilesystemStore.prototype.getObject = async function getObject(bucket, key, opti
     throw err;
   }
 };
+
+// Fix 4: puts and deletes one at a time (see the header).
+let storeChain = Promise.resolve();
+function serialised(fn) {
+  return function (...args) {
+    const p = storeChain.then(() => fn.apply(this, args));
+    storeChain = p.catch(() => {});
+    return p;
+  };
+}
+FilesystemStore.prototype.putObject = serialised(FilesystemStore.prototype.putObject);
+FilesystemStore.prototype.deleteObject = serialised(FilesystemStore.prototype.deleteObject);
 
 const S3rver = require(root);
 
