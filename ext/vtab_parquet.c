@@ -86,6 +86,7 @@ typedef struct PqTable {
     char *endpoint, *region;
     int anonymous;
     int require_files; /* a path matching nothing is an error (default: empty table) */
+    int glob;          /* 0: paths are literal names (glob=0; hbee workers' splits) */
     char *row_groups;  /* row_groups= option: only these row groups of the one file */
     uint8_t *rg_only;  /* parsed row_groups, per row group of the file (NULL: all) */
     sqlite3 *mcache;   /* metadata_cache database, or NULL */
@@ -222,8 +223,8 @@ static int expand_path(PqTable *t, const char *pat, BzErr *err) {
     size_t n = 0, i;
     char *url = NULL;
     int rc;
-    if (!is_s3(pat)) return pq_expand_local(pat, &t->files, err);
-    if (pq_has_wildcard(pat) || pat[strlen(pat) - 1] == '/') {
+    if (!is_s3(pat)) return pq_expand_local_ex(pat, t->glob, &t->files, err);
+    if (t->glob && (pq_has_wildcard(pat) || pat[strlen(pat) - 1] == '/')) {
         url = pat[strlen(pat) - 1] == '/' ? bz_mprintf("%s**", pat) : bz_strdup(pat);
         if (!url) return bz_err(err, BZ_NOMEM, "out of memory");
         rc = aws_s3_glob_list(url, &t->s3opt, &objs, &n, err);
@@ -418,6 +419,7 @@ static int pqtabConnect(sqlite3 *db, void *pAux, int argc, const char *const *ar
     t->db = db;
     t->hbee = pAux;
     t->pushdown = 1;
+    t->glob = 1;
     bz_buf_init(&sql, 0);
     for (i = 3; i < argc; i++) {
         const char *a = argv[i];
@@ -499,6 +501,7 @@ static int pqtabConnect(sqlite3 *db, void *pAux, int argc, const char *const *ar
         else if (!sqlite3_stricmp(ks, "pushdown")) { if (ok) t->pushdown = b; }
         else if (!sqlite3_stricmp(ks, "anonymous")) { if (ok) t->anonymous = b; }
         else if (!sqlite3_stricmp(ks, "require_files")) { if (ok) t->require_files = b; }
+        else if (!sqlite3_stricmp(ks, "glob")) { if (ok) t->glob = b; }
         else if (!sqlite3_stricmp(ks, "endpoint")) { bz_free(t->endpoint); t->endpoint = bz_strdup(val); ok = t->endpoint != NULL; }
         else if (!sqlite3_stricmp(ks, "region")) { bz_free(t->region); t->region = bz_strdup(val); ok = t->region != NULL; }
         else if (!sqlite3_stricmp(ks, "row_groups")) { bz_free(t->row_groups); t->row_groups = bz_strdup(val); ok = t->row_groups != NULL; }

@@ -26,6 +26,7 @@
 ** BzErr.
 */
 #include <cjson/cJSON.h>
+#include <ctype.h>
 #include <errno.h>
 #include <netdb.h>
 #include <netinet/in.h>
@@ -412,8 +413,15 @@ static long rt_exchange(RtConn *c, const char *method, const char *path, const c
                 char *eol;
                 while (!(eol = c->in.n ? memmem(c->in.data, c->in.n, "\r\n", 2) : NULL))
                     if (rt_fill(c)) goto broken;
-                size_t k = (size_t)strtoull(c->in.data, NULL, 16);
+                char *end;
+                unsigned long long k64 = strtoull(c->in.data, &end, 16);
                 size_t skip = (size_t)(eol - c->in.data) + 2;
+                /* a chunk size that is no hex number, or one the body's cap
+                ** cannot take, ends the connection (never a wrapped size) */
+                if (end == c->in.data || !isxdigit((unsigned char)c->in.data[0]) ||
+                    k64 > resp->body.max)
+                    goto broken;
+                size_t k = (size_t)k64;
                 while (c->in.n < skip + k + 2)
                     if (rt_fill(c)) goto broken;
                 bz_buf_append(&resp->body, c->in.data + skip, k);
@@ -510,9 +518,18 @@ static int cmd_lambda(void) {
         resp.deadline = 0;
         snprintf(url, sizeof url, "/2018-06-01/runtime/invocation/next");
         long st = rt_exchange(h, "GET", url, NULL, 0, NULL, &resp);
-        if (st != 200 || !resp.zReqId[0] || resp.body.rc) {
+        if (st == 200 && resp.zReqId[0] && resp.body.rc) {
+            /* an event we cannot hold: answer it, or it runs to its deadline */
+            fprintf(stderr, "hbee lambda: invocation %s: event too large\n", resp.zReqId);
+            bz_buf_reset(&reply);
+            rt_error_body(&reply, "Runtime.EventTooLarge", "the task is larger than hbee accepts");
+            snprintf(url, sizeof url, "/2018-06-01/runtime/invocation/%s/error", resp.zReqId);
+            rt_exchange(h, "POST", url, reply.data, reply.n, "Runtime.EventTooLarge", &resp);
+            continue;
+        }
+        if (st != 200 || !resp.zReqId[0]) {
             fprintf(stderr, "hbee lambda: invocation/next answered %ld; retrying\n", st);
-            if (st == 0) usleep(100000);
+            usleep(st == 0 ? 100000 : 20000);
             continue;
         }
         uint64_t t1 = bz_now_ms();

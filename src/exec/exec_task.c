@@ -196,6 +196,7 @@ static int task_query(ExecConn *c, const WireTask *t, WireWriter *w, int *create
     } else {
         bz_buf_appendz(&ddl, "CREATE VIRTUAL TABLE temp.split USING parquet(");
         sql_str(&ddl, t->zUrl ? t->zUrl : t->zPath);
+        bz_buf_appendz(&ddl, ", glob=0"); /* the split's one file, even one named b*.parquet */
     }
     for (int i = 0; i < t->nOpt; i++) {
         if (!is_ident(t->azKey[i])) {

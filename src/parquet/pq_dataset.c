@@ -96,9 +96,13 @@ static int walk(const char *dir, const char *pattern, PqFileList *out, int depth
 }
 
 int pq_expand_local(const char *pattern, PqFileList *out, BzErr *err) {
+    return pq_expand_local_ex(pattern, 1, out, err);
+}
+
+int pq_expand_local_ex(const char *pattern, int bGlob, PqFileList *out, BzErr *err) {
     struct stat st;
     int first = out->n, rc;
-    if (!pq_has_wildcard(pattern)) {
+    if (!bGlob || !pq_has_wildcard(pattern)) {
         if (stat(pattern, &st) != 0)
             return bz_err(err, errno == ENOENT ? BZ_NOTFOUND : BZ_IO, "%s: %s", pattern, strerror(errno));
         if (S_ISDIR(st.st_mode)) {

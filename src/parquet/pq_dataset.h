@@ -30,6 +30,10 @@ int pq_has_wildcard(const char *z);
 ** '?' and '**'. A glob matching nothing adds nothing (not an error); a plain
 ** path that does not exist is BZ_NOTFOUND. Results of one call are sorted. */
 int pq_expand_local(const char *pattern, PqFileList *out, BzErr *err);
+/* The same; bGlob == 0 takes the pattern literally (a file or a directory
+** whose name may contain '*', '?' or '['): what an hbee worker does with the
+** one file of its split. */
+int pq_expand_local_ex(const char *pattern, int bGlob, PqFileList *out, BzErr *err);
 int pq_file_list_add(PqFileList *l, const char *path);
 /* Add a listed object whose size and version tag are known (tag may be NULL). */
 int pq_file_list_add_obj(PqFileList *l, const char *path, uint64_t size, const char *tag);

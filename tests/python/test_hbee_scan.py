@@ -299,6 +299,43 @@ def test_rowid_columns(con):
         con.execute("DROP TABLE temp.ro")
 
 
+def test_glob_chars(con):
+    """Files whose names contain glob characters: a worker opens its split's
+    file by name (glob=0), not as a pattern that matches other files."""
+    tmp = tempfile.mkdtemp(prefix="hbee-scan-glob-")
+    try:
+        shutil.copyfile(os.path.join(diff.DATA, "part-1.parquet"), os.path.join(tmp, "a[1].parquet"))
+        shutil.copyfile(os.path.join(diff.DATA, "part-2.parquet"), os.path.join(tmp, "a1.parquet"))
+        shutil.copyfile(os.path.join(diff.DATA, "part-0.parquet"), os.path.join(tmp, "b*.parquet"))
+        shutil.copyfile(os.path.join(diff.DATA, "part-4.parquet"), os.path.join(tmp, "bz.parquet"))
+        d = tmp.replace("'", "''")
+        con.execute(f"CREATE VIRTUAL TABLE temp.gp USING parquet('{d}')")  # a[1], a1, b*, bz
+        con.execute(f"CREATE VIRTUAL TABLE temp.go USING parquet('{d}', executor=local, workers=2)")
+        q = "SELECT rowid, id, filename FROM {}"
+        exp, got = typed(rows(con, q.format("gp"))), typed(rows(con, q.format("go")))
+        report("glob characters in file names: scan offload", exp == got and len(exp) > 0,
+               f"{len(exp)} vs {len(got)}")
+        q = "SELECT filename, count(*), sum(id) FROM gp GROUP BY filename"
+        exp = rows(con, q)
+        _, got = diff.run_hbee_opts(con, q, "executor=local, workers=2")
+        report("glob characters in file names: hbee", sorted(exp) == sorted(got) and len(exp) == 4,
+               f"{exp} vs {got}")
+        shutil.copyfile(os.path.join(diff.DATA, "part-2.parquet"), os.path.join(tmp, "c?.parquet"))
+        shutil.copyfile(os.path.join(diff.DATA, "part-2.parquet"), os.path.join(tmp, "cx.parquet"))
+        lit = os.path.join(tmp, "c?.parquet").replace("'", "''")
+        con.execute(f"CREATE VIRTUAL TABLE temp.gl USING parquet('{lit}', glob=0)")
+        con.execute(f"CREATE VIRTUAL TABLE temp.gg USING parquet('{lit}')")
+        fl = rows(con, "SELECT DISTINCT filename FROM gl")
+        fg = rows(con, "SELECT DISTINCT filename FROM gg")
+        report("glob=0 takes the name literally", fl == [(os.path.join(tmp, "c?.parquet"),)], fl)
+        report("glob=1 (default) is a pattern", sorted(fg) == [(os.path.join(tmp, "c?.parquet"),),
+                                                        (os.path.join(tmp, "cx.parquet"),)], fg)
+    finally:
+        for tb in ("gp", "go", "gl", "gg"):
+            con.execute(f"DROP TABLE IF EXISTS temp.{tb}")
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
 def main():
     diff.generate()
     os.chdir(ROOT)
@@ -310,6 +347,7 @@ def main():
     test_config_defaults(con)
     test_many_files(con)
     test_rowid_columns(con)
+    test_glob_chars(con)
     return summary()
 
 
