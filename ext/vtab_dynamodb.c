@@ -733,7 +733,6 @@ typedef struct DdbCursor {
     int off;                 /* 1 while an offloaded scan runs */
     BzHbeeRun run;           /* executor, kept across scans of this cursor */
     ExecScan *xs;
-    WireReader *rd;          /* the current segment's result, or NULL */
     WireValue *row;          /* the current row: the columns of zSql */
     int *pos;                /* nCol + 1: column -> its index in row (-1: not read); nCol is item */
     int nNeed;
@@ -1048,7 +1047,6 @@ static void offload_stop(DdbCursor *c) {
             c->run.ex = NULL;
         }
     }
-    c->rd = NULL;
     c->off = 0;
     bz_free(c->row);
     c->row = NULL;
@@ -1092,42 +1090,22 @@ static int offload_step(DdbCursor *c) {
             c->eof = 1;
             return SQLITE_OK;
         }
-        if (!c->rd) {
-            int k = -1;
-            rc = exec_scan_next(c->xs, &c->rd, &k, &err);
-            if (rc == BZ_DONE) {
-                c->eof = 1;
-                return SQLITE_OK;
-            }
-            if (rc) {
-                c->rd = NULL;
-                if (k >= 0)
-                    bz_err_prefix(&err, "dynamodb table %s (segment %d of %d, executor %s)",
-                                  p->ti.name, k, c->nSeg, c->run.ex->zName);
-                else
-                    bz_err_prefix(&err, "dynamodb table %s (executor %s)", p->ti.name,
-                                  c->run.ex->zName);
-                return vt_err(p, &err);
-            }
-            if (c->rd->nCol != c->nNeed) {
-                bz_err(&err, BZ_CORRUPT,
-                       "dynamodb table %s: a worker returned %d columns, expected %d",
-                       p->ti.name, c->rd->nCol, c->nNeed);
-                return vt_err(p, &err);
-            }
-            c->iSeg = k;
-            continue;
-        }
-        rc = wire_reader_next(c->rd, c->row, &err);
+        int k = -1;
+        rc = exec_scan_row(c->xs, c->row, c->nNeed, &k, &err);
         if (rc == BZ_DONE) {
-            c->rd = NULL;
-            continue;
+            c->eof = 1;
+            return SQLITE_OK;
         }
         if (rc) {
-            bz_err_prefix(&err, "dynamodb table %s (segment %d of %d)", p->ti.name, c->iSeg,
-                          c->nSeg);
+            if (k >= 0)
+                bz_err_prefix(&err, "dynamodb table %s (segment %d of %d, executor %s)",
+                              p->ti.name, k, c->nSeg, c->run.ex->zName);
+            else
+                bz_err_prefix(&err, "dynamodb table %s (executor %s)", p->ti.name,
+                              c->run.ex->zName);
             return vt_err(p, &err);
         }
+        c->iSeg = k;
         c->returned++;
         exec_scan_stats(c->xs)->rowsOut++;
         return SQLITE_OK;

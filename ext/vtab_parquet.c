@@ -149,7 +149,6 @@ typedef struct PqCursor {
     int64_t id_base;   /* task ids used so far by run.ex */
     int64_t task_base; /* task id of this scan's split 0 */
     ExecScan *xs;
-    WireReader *rd;    /* result of split c->split, owned by xs */
     int split;
     WireValue *row;
     OffSplit *splits;
@@ -1197,7 +1196,6 @@ static void offload_stop(PqCursor *c) {
             c->run.ex = NULL;
         }
     }
-    c->rd = NULL;
     c->off = 0;
     offload_splits_free(c);
 }
@@ -1433,44 +1431,27 @@ static int offload_step(PqCursor *c) {
             c->eof = 1;
             return SQLITE_OK;
         }
-        if (!c->rd) {
-            int k = -1;
-            rc = exec_scan_next(c->xs, &c->rd, &k, &err);
-            if (rc == BZ_DONE) {
-                c->eof = 1;
-                return SQLITE_OK;
-            }
-            if (rc) {
-                c->rd = NULL;
-                if (k >= 0 && k < c->n_splits)
-                    bz_err_prefix(&err, "parquet: %s (split %d of %d, executor %s)",
-                                  t->files.paths[c->splits[k].file], k, c->n_splits,
-                                  c->run.ex->zName);
-                else
-                    bz_err_prefix(&err, "parquet (executor %s)", c->run.ex->zName);
-                return bz_vtab_error(c->base.pVtab, &err);
-            }
-            if (c->rd->nCol != c->n_need + 1) {
-                bz_err(&err, BZ_CORRUPT, "parquet: %s: a worker returned %d columns, expected %d",
-                       t->files.paths[c->splits[k].file], c->rd->nCol, c->n_need + 1);
-                return bz_vtab_error(c->base.pVtab, &err);
-            }
+        int k = -1;
+        rc = exec_scan_row(c->xs, c->row, c->n_need + 1, &k, &err);
+        if (rc == BZ_DONE) {
+            c->eof = 1;
+            return SQLITE_OK;
+        }
+        if (rc) {
+            if (k >= 0 && k < c->n_splits)
+                bz_err_prefix(&err, "parquet: %s (split %d of %d, executor %s)",
+                              t->files.paths[c->splits[k].file], k, c->n_splits, c->run.ex->zName);
+            else
+                bz_err_prefix(&err, "parquet (executor %s)", c->run.ex->zName);
+            return bz_vtab_error(c->base.pVtab, &err);
+        }
+        if (k != c->split) {
             if (c->split < 0 || c->splits[c->split].file != c->splits[k].file) {
                 cursor_close_file(c); /* hive values of the previous file */
                 c->file = c->splits[k].file;
                 if (load_hive_vals(c)) return SQLITE_NOMEM;
             }
             c->split = k;
-            continue;
-        }
-        rc = wire_reader_next(c->rd, c->row, &err);
-        if (rc == BZ_DONE) {
-            c->rd = NULL;
-            continue;
-        }
-        if (rc) {
-            bz_err_prefix(&err, "parquet: %s", t->files.paths[c->file]);
-            return bz_vtab_error(c->base.pVtab, &err);
         }
         const OffSplit *sp = &c->splits[c->split];
         int pass = 1;

@@ -237,6 +237,13 @@ int exec_scan_open(Executor *ex, int64_t idBase, int nTask, int nInflight, ExecS
 ** *piTask is its split. BZ_DONE after the last split. A task that failed
 ** returns its error (status and message) when its turn comes. */
 int exec_scan_next(ExecScan *s, WireReader **out, int *piTask, BzErr *err);
+/* The next row, in split order, into row[0..nCol) (values point into the
+** scan's current result, valid until the next call): BZ_OK, BZ_DONE after the
+** last, or an error (a failed task's own when its turn comes; BZ_CORRUPT for
+** a result whose column count is not nCol). *piTask is the split of the row
+** or of the error, -1 when none is known. Callers use either this or
+** exec_scan_next. */
+int exec_scan_row(ExecScan *s, WireValue *row, int nCol, int *piTask, BzErr *err);
 /* 1 when no task is in flight (every submitted result was handed out). */
 int exec_scan_idle(const ExecScan *s);
 /* The running stats (the caller counts rowsOut). */

@@ -43,6 +43,7 @@ struct ExecScan {
     ScanSlot *aSlot; /* nInflight slots, task i in aSlot[i % nInflight] */
     WireReader rd;
     int bRd;
+    int iRowTask; /* exec_scan_row: split of the result being read, -1 for none */
     BzBuf task;
     ExecStats st;
     ExecCounters c0; /* the executor's counters at open: a kept executor's earlier scans are not ours */
@@ -73,6 +74,7 @@ int exec_scan_open(Executor *ex, int64_t idBase, int nTask, int nInflight, ExecS
     s->ctx = ctx;
     s->t0 = bz_now_ms();
     s->c0 = ex->counters;
+    s->iRowTask = -1;
     bz_buf_init(&s->task, 0);
     snprintf(s->st.zExecutor, sizeof s->st.zExecutor, "%s", ex->zName);
     s->st.nWorkers = ex->nWorkers;
@@ -154,6 +156,24 @@ int exec_scan_next(ExecScan *s, WireReader **out, int *piTask, BzErr *err) {
     if ((rc = scan_fill(s, err))) return rc;
     *out = &s->rd;
     return BZ_OK;
+}
+
+int exec_scan_row(ExecScan *s, WireValue *row, int nCol, int *piTask, BzErr *err) {
+    for (;;) {
+        if (s->iRowTask < 0) {
+            WireReader *rd;
+            int rc = exec_scan_next(s, &rd, piTask, err);
+            if (rc) return rc;
+            if (rd->nCol != nCol)
+                return bz_err(err, BZ_CORRUPT, "a worker returned %d columns, expected %d",
+                              rd->nCol, nCol);
+            s->iRowTask = *piTask;
+        }
+        *piTask = s->iRowTask;
+        int rc = wire_reader_next(&s->rd, row, err);
+        if (rc != BZ_DONE) return rc;
+        s->iRowTask = -1;
+    }
 }
 
 int exec_scan_idle(const ExecScan *s) {
