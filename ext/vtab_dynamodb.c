@@ -691,6 +691,10 @@ static int ddbBestIndex(sqlite3_vtab *pVtab, sqlite3_index_info *info) {
     }
     /* LIMIT counts rows in SQLite's output order: only with no ORDER BY, or
     ** one this plan delivers (orderByConsumed is decided below, so: none) */
+    /* LIMIT is a hint (page sizes, small LIMITs kept in-process), never a
+    ** stop: SQLite 3.40 offers it even when a WHERE term it does not show
+    ** here (`x * 2 > k`, both columns of this table) remains to be checked,
+    ** and SQLite applies LIMIT itself. */
     if (limit_c >= 0 && all_omitted && !has_offset && !get && info->nOrderBy == 0) {
         info->aConstraintUsage[limit_c].argvIndex = ++argv_i;
         info->aConstraintUsage[limit_c].omit = 1;
@@ -926,8 +930,8 @@ static void set_limits(DdbCursor *c) {
     for (int i = 0; i < c->nReq; i++) {
         if (c->reqs[i].op != AWS_DDB_GET && !c->countOnly) {
             int64_t lim = p->page_size;
-            if (c->limit >= 0 && c->nFilter == 0 && (lim == 0 || c->limit - c->returned < lim))
-                lim = BZ_MAX(1, c->limit - c->returned);
+            if (c->limit > c->returned && c->nFilter == 0 && (lim == 0 || c->limit - c->returned < lim))
+                lim = c->limit - c->returned;
             c->reqs[i].limit = lim;
         }
     }
@@ -986,10 +990,6 @@ static int advance(DdbCursor *c) {
     c->bRowid = 0;
     for (;;) {
         if (c->eof) return SQLITE_OK;
-        if (c->limit >= 0 && c->returned >= c->limit) {
-            c->eof = 1;
-            return SQLITE_OK;
-        }
         if (c->countOnly) {
             if (c->count > 0) {
                 c->count--;
@@ -1086,10 +1086,6 @@ static int offload_step(DdbCursor *c) {
     c->bRowid = 0;
     for (;;) {
         if (c->eof) return SQLITE_OK;
-        if (c->limit >= 0 && c->returned >= c->limit) {
-            c->eof = 1;
-            return SQLITE_OK;
-        }
         int k = -1;
         rc = exec_scan_row(c->xs, c->row, c->nNeed, &k, &err);
         if (rc == BZ_DONE) {
@@ -1190,7 +1186,6 @@ static int offload_start(DdbCursor *c, uint64_t used, const int *fCol, const int
         }
         nWhere++;
     }
-    if (c->limit >= 0) bz_buf_printf(&sql, " LIMIT %lld", (long long)c->limit);
     if (sql.rc) {
         bz_buf_free(&sql);
         return SQLITE_NOMEM;

@@ -788,17 +788,20 @@ static int pqtabBestIndex(sqlite3_vtab *pVtab, sqlite3_index_info *info) {
     /* Also count unusable constraints: LIMIT is only safe with none at all. */
     for (i = 0; i < info->nConstraint; i++)
         if (!info->aConstraint[i].usable) other++;
-    /* LIMIT/OFFSET count rows in SQLite's output order: only usable when the
-    ** scan order is the output order (no ORDER BY) */
+    /* LIMIT/OFFSET are a hint only: how many rows the statement may want
+    ** (small first read windows, small LIMITs kept in-process), never a
+    ** stop. SQLite (3.40) offers LIMIT even when a WHERE term it does not
+    ** show here remains to be checked (`a > b * 10`, both columns of this
+    ** table): stopping after LIMIT rows, or skipping OFFSET rows, would lose
+    ** rows. SQLite applies both itself (OFFSET is not omitted). Only usable
+    ** when the scan order is the output order (no ORDER BY). */
     if (t->pushdown && other == 0 && info->nOrderBy == 0) {
         if (limit_i >= 0) {
             info->aConstraintUsage[limit_i].argvIndex = ++argv_i;
-            info->aConstraintUsage[limit_i].omit = 1;
             bz_buf_appendz(&plan, " L");
         }
-        if (offset_i >= 0) {
+        if (limit_i >= 0 && offset_i >= 0) {
             info->aConstraintUsage[offset_i].argvIndex = ++argv_i;
-            info->aConstraintUsage[offset_i].omit = 1;
             bz_buf_appendz(&plan, " O");
         }
     }
@@ -1088,8 +1091,9 @@ static int cursor_next_file(PqCursor *c) {
         memset(&so, 0, sizeof so);
         so.want = c->want;
         so.rg_skip = c->rg_skip;
-        so.limit = c->limit >= 0 ? c->limit - c->returned : -1;
-        so.offset = c->offset;
+        so.limit = -1;
+        so.expect = c->limit >= 0 && c->limit > c->returned ? c->limit - c->returned : 0;
+        so.offset = 0;
         so.filters = c->filters;
         so.n_filters = nf;
         so.prune = t->pushdown ? c->prune : NULL;
@@ -1108,10 +1112,6 @@ static int cursor_step(PqCursor *c) {
     BzErr err = {0};
     for (;;) {
         if (c->eof) return SQLITE_OK;
-        if (c->limit >= 0 && c->returned >= c->limit) {
-            c->eof = 1;
-            return SQLITE_OK;
-        }
         if (!c->scan) {
             int rc = cursor_next_file(c);
             if (rc || c->eof) return rc;
@@ -1320,7 +1320,7 @@ static int offload_plan(PqCursor *c, BzErr *err) {
             }
             n_where++;
         }
-        if (c->limit >= 0 && n_check == 0) bz_buf_printf(&sql, " LIMIT %lld", (long long)(c->limit + c->offset));
+
         if (sql.rc) {
             bz_free(cols);
             bz_free(check);
@@ -1427,10 +1427,6 @@ static int offload_step(PqCursor *c) {
     int rc;
     for (;;) {
         if (c->eof) return SQLITE_OK;
-        if (c->limit >= 0 && c->returned >= c->limit) {
-            c->eof = 1;
-            return SQLITE_OK;
-        }
         int k = -1;
         rc = exec_scan_row(c->xs, c->row, c->n_need + 1, &k, &err);
         if (rc == BZ_DONE) {
@@ -1597,7 +1593,11 @@ static int pqtabFilter(sqlite3_vtab_cursor *cur, int idxNum, const char *idxStr,
         }
         while (*p == ' ') p++;
     }
-    if (t->n_exec && !(c->limit >= 0 && c->limit + c->offset <= PQ_OFFLOAD_MIN_LIMIT))
+    /* c->limit becomes the hint (LIMIT + OFFSET rows at most wanted); SQLite
+    ** applies both (see pqtabBestIndex) */
+    if (c->limit >= 0) c->limit += c->offset;
+    c->offset = 0;
+    if (t->n_exec && !(c->limit >= 0 && c->limit <= PQ_OFFLOAD_MIN_LIMIT))
         return offload_start(c);
     return cursor_step(c);
 }

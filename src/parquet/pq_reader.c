@@ -1988,7 +1988,8 @@ static int scan_open_rg(PqScan *s, int g, BzErr *err) {
     PqFile *f = s->f;
     BzRange *ranges = NULL;
     int nr = 0, cap = 0, rc = BZ_OK, i, sparse;
-    int small = s->o.limit >= 0 && s->o.limit + s->to_skip < 10000;
+    int64_t want = s->o.limit >= 0 ? s->o.limit : s->o.expect > 0 ? s->o.expect : -1;
+    int small = want >= 0 && want + s->to_skip < 10000;
     for (i = 0; i < f->n_fields; i++) s->fs[i].row = 0;
     rc = scan_select_pages(s, g, err);
     if (rc) return rc;

@@ -150,6 +150,8 @@ typedef struct PqScanOpts {
     const uint8_t *rg_skip;/* rg_skip[g] != 0: row group g is skipped; NULL = none */
     int64_t offset;        /* rows to skip before the first returned (>= 0) */
     int64_t limit;         /* rows to return at most (-1 = no limit) */
+    int64_t expect;        /* > 0: a hint of the rows the caller may want (sizes the first
+                           ** read windows; never a stop); 0 = unknown */
     const PqPred *filters; /* rows failing any of these are skipped inside the scan; */
     int n_filters;         /* OFFSET and LIMIT then count matching rows only */
     const PqPred *prune;   /* predicates used with the page index to skip pages */
