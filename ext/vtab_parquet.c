@@ -1141,7 +1141,7 @@ static int cursor_step(PqCursor *c) {
 ** With executor= the table's scans run on hbees: xFilter plans the splits
 ** here (hive and row-group pruning as above, then runs of row groups of
 ** about split_bytes of the columns read), and each worker runs
-**     SELECT <columns read>, rowid FROM split WHERE <exact constraints> [LIMIT n]
+**     SELECT <columns read>, rowid FROM split WHERE <exact constraints>
 ** on a parquet table over its split's file and row groups (row_groups=).
 ** Results come back in split order (exec_scan), so rows, their order and
 ** rowids are the in-process scan's: the worker's rowid is the row's number

@@ -16,7 +16,7 @@
 ** rowids keep their meaning). At most nInflight tasks are submitted and not
 ** yet handed out; a result that arrives before its predecessors waits in its
 ** slot. So the coordinator holds at most nInflight results, never the whole
-** table, and tasks past a LIMIT are never submitted.
+** table, and a scan stopped early has submitted at most one window more.
 **
 ** Errors. A failed task's message is reported when its turn comes, so a
 ** scan stopped early (LIMIT) does not fail for a split it never needed,
