@@ -1082,30 +1082,26 @@ static int offload_task(void *ctx, int i, BzBuf *out, BzErr *err) {
 static int offload_step(DdbCursor *c) {
     DdbVtab *p = (DdbVtab *)c->base.pVtab;
     BzErr err = {0};
-    int rc;
+    int k = -1, rc;
     c->bRowid = 0;
-    for (;;) {
-        if (c->eof) return SQLITE_OK;
-        int k = -1;
-        rc = exec_scan_row(c->xs, c->row, c->nNeed, &k, &err);
-        if (rc == BZ_DONE) {
-            c->eof = 1;
-            return SQLITE_OK;
-        }
-        if (rc) {
-            if (k >= 0)
-                bz_err_prefix(&err, "dynamodb table %s (segment %d of %d, executor %s)",
-                              p->ti.name, k, c->nSeg, c->run.ex->zName);
-            else
-                bz_err_prefix(&err, "dynamodb table %s (executor %s)", p->ti.name,
-                              c->run.ex->zName);
-            return vt_err(p, &err);
-        }
-        c->iSeg = k;
-        c->returned++;
-        exec_scan_stats(c->xs)->rowsOut++;
+    if (c->eof) return SQLITE_OK;
+    rc = exec_scan_row(c->xs, c->row, c->nNeed, &k, &err);
+    if (rc == BZ_DONE) {
+        c->eof = 1;
         return SQLITE_OK;
     }
+    if (rc) {
+        if (k >= 0)
+            bz_err_prefix(&err, "dynamodb table %s (segment %d of %d, executor %s)", p->ti.name,
+                          k, c->nSeg, c->run.ex->zName);
+        else
+            bz_err_prefix(&err, "dynamodb table %s (executor %s)", p->ti.name, c->run.ex->zName);
+        return vt_err(p, &err);
+    }
+    c->iSeg = k;
+    c->returned++;
+    exec_scan_stats(c->xs)->rowsOut++;
+    return SQLITE_OK;
 }
 
 static void value_to_wire(sqlite3_value *v, WireValue *w) {

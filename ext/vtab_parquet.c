@@ -33,15 +33,16 @@
 **   c<i>:<op>  constraint on column i        the right-hand value
 **   ...x       (suffix) evaluated exactly in the scanner and omitted
 **   n<i>       column i IN (...), all values the IN list (sqlite3_vtab_in)
-**   L          LIMIT                         the limit
-**   O          OFFSET                        the offset
+**   L          LIMIT                         the limit (a hint)
+**   O          OFFSET                        the offset (added to the hint)
 **
 ** Constraints are used to skip row groups (statistics, bloom filters) and
 ** files (hive partitions). Comparisons whose SQLite semantics we reproduce
 ** exactly (see exact_constraint) are also evaluated inside the scanner on
 ** decoded values and marked omit, so rows that fail never reach SQLite;
-** the others are re-checked by SQLite. LIMIT/OFFSET are pushed down only
-** when every constraint of the query is evaluated exactly by the scanner.
+** the others are re-checked by SQLite. LIMIT/OFFSET are passed only when
+** every constraint of the query is evaluated exactly by the scanner, and only
+** as a hint: SQLite applies both (see pqtabBestIndex).
 */
 #include "bz_ext.h"
 
@@ -139,7 +140,7 @@ typedef struct PqCursor {
     int n_prune;
     char **owned;      /* copies of text/blob constraint values and IN lists */
     int n_owned;
-    int64_t limit, offset;
+    int64_t limit;     /* LIMIT + OFFSET: rows the statement may take (a hint), -1 unknown */
     int64_t returned;
     /* hive values of the current file */
     char **hive_vals;
@@ -1092,8 +1093,7 @@ static int cursor_next_file(PqCursor *c) {
         so.want = c->want;
         so.rg_skip = c->rg_skip;
         so.limit = -1;
-        so.expect = c->limit >= 0 && c->limit > c->returned ? c->limit - c->returned : 0;
-        so.offset = 0;
+        so.expect = c->limit > c->returned ? c->limit - c->returned : 0;
         so.filters = c->filters;
         so.n_filters = nf;
         so.prune = t->pushdown ? c->prune : NULL;
@@ -1130,8 +1130,6 @@ static int cursor_step(PqCursor *c) {
             bz_err_prefix(&err, "parquet");
             return bz_vtab_error(c->base.pVtab, &err);
         }
-        /* OFFSET rows this file did not cover carry over to the next file */
-        c->offset = pq_scan_offset_left(c->scan);
         pq_scan_close(c->scan);
         c->scan = NULL;
     }
@@ -1463,10 +1461,6 @@ static int offload_step(PqCursor *c) {
             pass = pq_pred_eval(p, &v);
         }
         if (!pass) continue;
-        if (c->offset > 0) {
-            c->offset--;
-            continue;
-        }
         c->returned++;
         exec_scan_stats(c->xs)->rowsOut++;
         c->rowid = ((int64_t)c->file << 40) | c->row[c->n_need].i;
@@ -1502,6 +1496,7 @@ static int pqtabFilter(sqlite3_vtab_cursor *cur, int idxNum, const char *idxStr,
     PqTable *t = (PqTable *)cur->pVtab;
     const char *p = idxStr ? idxStr : "";
     int ai = 0, rc;
+    int64_t offset = 0;
     (void)idxNum;
     offload_stop(c);
     cursor_close_file(c);
@@ -1510,7 +1505,6 @@ static int pqtabFilter(sqlite3_vtab_cursor *cur, int idxNum, const char *idxStr,
     c->eof = 0;
     c->used = ~(uint64_t)0;
     c->limit = -1;
-    c->offset = 0;
     c->returned = 0;
     c->rowid = 0;
     c->preds = bz_calloc((size_t)argc + 1, sizeof(PqPred));
@@ -1588,15 +1582,12 @@ static int pqtabFilter(sqlite3_vtab_cursor *cur, int idxNum, const char *idxStr,
             if (ai < argc) c->limit = sqlite3_value_int64(argv[ai++]);
             if (c->limit < 0) c->limit = -1;
         } else if (kind == 'O') {
-            if (ai < argc) c->offset = sqlite3_value_int64(argv[ai++]);
-            if (c->offset < 0) c->offset = 0;
+            if (ai < argc) offset = sqlite3_value_int64(argv[ai++]);
+            if (offset < 0) offset = 0;
         }
         while (*p == ' ') p++;
     }
-    /* c->limit becomes the hint (LIMIT + OFFSET rows at most wanted); SQLite
-    ** applies both (see pqtabBestIndex) */
-    if (c->limit >= 0) c->limit += c->offset;
-    c->offset = 0;
+    if (c->limit >= 0) c->limit += offset; /* SQLite applies both (pqtabBestIndex) */
     if (t->n_exec && !(c->limit >= 0 && c->limit <= PQ_OFFLOAD_MIN_LIMIT))
         return offload_start(c);
     return cursor_step(c);

@@ -2261,7 +2261,6 @@ int pq_scan_next(PqScan *s, BzErr *err) {
     return BZ_OK;
 }
 
-int64_t pq_scan_offset_left(const PqScan *s) { return s->to_skip; }
 
 int64_t pq_scan_rowid(const PqScan *s) { return s->rg_first_row + s->row; }
 

@@ -164,9 +164,6 @@ int pq_scan_open(PqFile *f, const PqScanOpts *o, PqScan **out, BzErr *err);
 int pq_scan_next(PqScan *s, BzErr *err);
 /* Value of field i in the current row (i must be wanted). */
 int pq_scan_value(PqScan *s, int field, PqValue *v, BzErr *err);
-/* OFFSET rows not yet skipped (after the scan ended: what the next file
-** must still skip). */
-int64_t pq_scan_offset_left(const PqScan *s);
 /* Row number of the current row in the file (0-based). */
 int64_t pq_scan_rowid(const PqScan *s);
 void pq_scan_close(PqScan *s);
