@@ -49,12 +49,16 @@ def emu_call(port, path, body=None):
 
 
 class Emulator:
-    def __init__(self, instances, timeout, env=()):
-        self.dir = tempfile.mkdtemp(prefix="hbee-emu-")
+    """A private tests/lambda_emulator.py: instances of bootstrap (build/hbee by
+    default), env as KEY=VALUE strings for them, extra emulator arguments."""
+
+    def __init__(self, instances, timeout, env=(), bootstrap=HBEE, directory=None,
+                 extra=("--slow", "3")):
+        self.dir = directory or tempfile.mkdtemp(prefix="hbee-emu-")
         pf = os.path.join(self.dir, "port")
         args = [sys.executable, os.path.join(ROOT, "tests", "lambda_emulator.py"), "--port-file",
-                pf, "--instances", str(instances), "--bootstrap", HBEE, "--timeout", str(timeout),
-                "--log", os.path.join(self.dir, "instances.log"), "--slow", "3"]
+                pf, "--instances", str(instances), "--bootstrap", bootstrap, "--timeout",
+                str(timeout), "--log", os.path.join(self.dir, "instances.log")] + list(extra)
         for kv in env:
             args += ["--env", kv]
         penv = dict(os.environ)

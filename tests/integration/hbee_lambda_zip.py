@@ -27,13 +27,15 @@ import sqlite3
 import subprocess
 import sys
 import tempfile
-import time
 import urllib.request
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.abspath(os.path.join(HERE, "..", ".."))
 sys.path.insert(0, os.path.join(HERE, "..", "python"))
 import test_hbee_diff as diff  # noqa: E402
+
+sys.path.insert(0, HERE)
+import hbee_lambda  # noqa: E402
 
 ZIP = os.path.join(diff.BUILD, "hbee-lambda.zip")
 MAX_GLIBC = (2, 34)
@@ -90,30 +92,12 @@ def emu_stats(port):
         return json.loads(r.read())
 
 
-class Emulator:
-    def __init__(self, tmp, bootstrap, env, clean=True):
-        self.dir = tmp
-        pf = os.path.join(tmp, "port")
-        args = [sys.executable, os.path.join(ROOT, "tests", "lambda_emulator.py"), "--port-file",
-                pf, "--instances", "2", "--bootstrap", bootstrap, "--timeout", "30",
-                "--region", "us-east-1", "--deny-access-key", DENIED_KEY,
-                "--log", os.path.join(tmp, "instances.log")] + (["--clean-env"] if clean else [])
-        for kv in env:
-            args += ["--env", kv]
-        penv = dict(os.environ)
-        penv.pop("LD_PRELOAD", None)
-        self.p = subprocess.Popen(args, env=penv, stdout=subprocess.DEVNULL,
-                                  stderr=open(os.path.join(tmp, "emu.log"), "w"))
-        for _ in range(100):
-            if os.path.exists(pf):
-                break
-            time.sleep(0.05)
-        self.port = int(open(pf).read())
-        self.url = f"http://127.0.0.1:{self.port}"
-
-    def stop(self):
-        self.p.terminate()
-        self.p.wait(10)
+def Emulator(tmp, bootstrap, env, clean=True):
+    """hbee_lambda's emulator in tmp: 2 instances of bootstrap, AWS's region and
+    an access key it refuses (403), with --clean-env unless clean is False."""
+    return hbee_lambda.Emulator(2, 30, env, bootstrap=bootstrap, directory=tmp,
+                                extra=["--region", "us-east-1", "--deny-access-key", DENIED_KEY]
+                                + (["--clean-env"] if clean else []))
 
 
 class Env:
